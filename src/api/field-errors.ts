@@ -110,7 +110,12 @@ function printValue(v: unknown): string {
 }
 
 /** Types whose message never shows the value, as upstream. */
-const VALUELESS = new Set<FieldErrorType>(["FieldValueRequired", "FieldValueForbidden", "FieldValueTooLong", "InternalError"]);
+const VALUELESS = new Set<FieldErrorType>([
+  "FieldValueRequired",
+  "FieldValueForbidden",
+  "FieldValueTooLong",
+  "InternalError",
+]);
 
 /**
  * The error's text without the field: what goes into `details.causes[].message`

@@ -3,7 +3,7 @@
  * machinery: defaulting, validation on create and on update. The apiserver's registry looks
  * a kind's rules up by group and kind; the rules are pure functions over plain objects.
  */
-import type { ObjectMeta } from "kubernetes-types/meta/v1";
+import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
 import type { FieldError } from "./field-errors.ts";
 
 export type { ObjectMeta };

@@ -60,7 +60,15 @@ export class StatusError extends Error {
   constructor(code: number, reason: StatusReason, message: string, details?: StatusDetails) {
     super(message);
     this.name = "StatusError";
-    this.status = { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code };
+    this.status = {
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message,
+      reason,
+      code,
+    };
     if (details) this.status.details = details;
   }
   get code(): number {
@@ -105,22 +113,32 @@ export function conflict(
   name: string,
   detail = "the object has been modified; please apply your changes to the latest version and try again",
 ): StatusError {
-  return new StatusError(409, "Conflict", `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${detail}`, {
-    name,
-    group: gr.group,
-    kind: gr.resource,
-  });
+  return new StatusError(
+    409,
+    "Conflict",
+    `Operation cannot be fulfilled on ${qualified(gr)} "${name}": ${detail}`,
+    {
+      name,
+      group: gr.group,
+      kind: gr.resource,
+    },
+  );
 }
 
 /** 422 `Pod "x" is invalid: spec.containers[0].image: Required value`, with one cause per error. */
 export function invalid(kind: string, group: string, name: string, errs: readonly FieldError[]): StatusError {
   const qualifiedKind = group ? `${kind}.${group}` : kind;
-  return new StatusError(422, "Invalid", `${qualifiedKind} "${name}" is invalid: ${formatFieldErrors(errs)}`, {
-    name,
-    group,
-    kind,
-    causes: errs.map((e) => ({ reason: e.type, message: errorBody(e), field: e.field })),
-  });
+  return new StatusError(
+    422,
+    "Invalid",
+    `${qualifiedKind} "${name}" is invalid: ${formatFieldErrors(errs)}`,
+    {
+      name,
+      group,
+      kind,
+      causes: errs.map((e) => ({ reason: e.type, message: errorBody(e), field: e.field })),
+    },
+  );
 }
 
 export function badRequest(message: string): StatusError {
@@ -140,12 +158,18 @@ export function unauthorized(message = "Unauthorized"): StatusError {
   return new StatusError(401, "Unauthorized", message);
 }
 
-export function methodNotAllowed(message = "the server does not allow this method on the requested resource"): StatusError {
+export function methodNotAllowed(
+  message = "the server does not allow this method on the requested resource",
+): StatusError {
   return new StatusError(405, "MethodNotAllowed", message);
 }
 
 export function unsupportedMediaType(contentType: string): StatusError {
-  return new StatusError(415, "UnsupportedMediaType", `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${contentType})`);
+  return new StatusError(
+    415,
+    "UnsupportedMediaType",
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${contentType})`,
+  );
 }
 
 export function tooLarge(message = "Request entity too large: limit is 3145728"): StatusError {
