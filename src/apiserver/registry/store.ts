@@ -1,0 +1,284 @@
+/**
+ * @module The generic REST store: create, get, update (PUT and read-modify-write for patch
+ * and subresources), and delete of one kind over the datastore, applying the API machinery
+ * in upstream's order — defaulting, metadata preparation, kind strategy, validation — and
+ * translating the datastore's sentinel errors into Kubernetes `Status` errors in one place.
+ * Lists and watches are served by the kind's watch cache (see watch-cache.ts).
+ */
+import type { KindInfo } from "../../api/kinds.ts";
+import { storageKey } from "../../api/kinds.ts";
+import { beforeDelete, deepEqual, prepareForCreate, prepareForUpdate } from "../../api/meta.ts";
+import type { KindRules, KubeObject } from "../../api/object.ts";
+import {
+  alreadyExists,
+  badRequest,
+  conflict,
+  expired,
+  invalid,
+  notFound,
+  StatusError,
+  timeout,
+  type GroupResource,
+} from "../../api/status-error.ts";
+import {
+  CompactedError,
+  ConflictError,
+  FutureRevisionError,
+  KeyExistsError,
+  KeyNotFoundError,
+  type Backend,
+} from "../../storage/backend.ts";
+import { decodeStored, type CachedObject, type WatchCache } from "../watch-cache.ts";
+import { strategyFor, type KindStrategy } from "./strategies.ts";
+
+export interface WriteOptions {
+  dryRun?: boolean;
+  /** `status` for the status subresource; other subresources are handled by their handlers. */
+  subresource?: "status";
+  now?: Date;
+}
+
+export interface DeleteRequest {
+  dryRun?: boolean;
+  gracePeriodSeconds?: number;
+  propagationPolicy?: "Orphan" | "Background" | "Foreground";
+  orphanDependents?: boolean;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+export interface DeleteResult {
+  /** The object: as deleted, or as now marked for deletion when `deleted` is false. */
+  obj: KubeObject;
+  deleted: boolean;
+}
+
+/** Translates a datastore sentinel error into the Status error users see. */
+export function storageError(err: unknown, gr: GroupResource, name: string): unknown {
+  if (err instanceof KeyExistsError) return alreadyExists(gr, name);
+  if (err instanceof KeyNotFoundError) return notFound(gr, name);
+  if (err instanceof ConflictError) return conflict(gr, name);
+  if (err instanceof CompactedError) {
+    return expired(`The resourceVersion for the provided list is too old.`);
+  }
+  if (err instanceof FutureRevisionError) return timeout(`Too large resource version: ${err.requested}, current: ${err.current}`, 1);
+  return err;
+}
+
+/** What is written to the datastore: the object without its resourceVersion. */
+function encode(obj: KubeObject): string {
+  const rv = obj.metadata.resourceVersion;
+  delete obj.metadata.resourceVersion;
+  const s = JSON.stringify(obj);
+  if (rv !== undefined) obj.metadata.resourceVersion = rv;
+  return s;
+}
+
+/** How many times a read-modify-write retries after losing a race. */
+const MAX_RETRIES = 8;
+
+/** The store of one kind. */
+export class ResourceStore {
+  readonly gr: GroupResource;
+  private readonly strategy: KindStrategy;
+
+  constructor(
+    readonly info: KindInfo,
+    private readonly backend: Backend,
+    readonly cache: WatchCache,
+    private readonly rules: KindRules | undefined,
+    /** Refuses a create in a namespace that is missing or terminating. */
+    private readonly admitNamespace: (namespace: string, info: KindInfo) => Promise<void>,
+  ) {
+    this.gr = { group: info.group, resource: info.resource };
+    this.strategy = strategyFor(info);
+  }
+
+  key(namespace: string, name: string): string {
+    return storageKey(this.info, namespace, name);
+  }
+
+  private invalid(name: string, errs: ReturnType<KindRules["validate"]>): StatusError {
+    return invalid(this.info.kind, this.info.group, name, errs);
+  }
+
+  /** Checks that a body is of this kind and version. */
+  checkKind(obj: KubeObject): void {
+    if (obj.apiVersion !== this.info.apiVersion) {
+      throw badRequest(
+        `the API version in the data (${obj.apiVersion ?? ""}) does not match the expected API version (${this.info.apiVersion})`,
+      );
+    }
+    if (obj.kind !== this.info.kind) {
+      throw badRequest(`the kind in the data (${obj.kind ?? ""}) does not match the expected kind (${this.info.kind})`);
+    }
+  }
+
+  /** The current object, read from the datastore (a consistent read). */
+  async get(namespace: string, name: string): Promise<CachedObject> {
+    const kv = await this.backend.get(this.key(namespace, name));
+    if (!kv) throw notFound(this.gr, name);
+    return decodeStored(kv);
+  }
+
+  async create(namespace: string, body: KubeObject, opts: WriteOptions = {}): Promise<CachedObject> {
+    this.checkKind(body);
+    if (body.metadata?.resourceVersion) {
+      throw badRequest("resourceVersion should not be set on objects to be created");
+    }
+    this.rules?.defaults?.(body);
+    const obj = prepareForCreate(body, {
+      now: opts.now ?? new Date(),
+      namespaced: this.info.namespaced,
+      requestNamespace: namespace,
+      hasStatusSubresource: this.info.hasStatusSubresource,
+      tracksGeneration: this.info.generation !== "none",
+    });
+    this.strategy.prepareForCreate?.(obj);
+    const name = obj.metadata.name ?? "";
+    const errs = this.rules?.validate(obj) ?? [];
+    if (errs.length) throw this.invalid(name, errs);
+    if (this.info.namespaced) await this.admitNamespace(obj.metadata.namespace ?? "", this.info);
+    const key = this.key(obj.metadata.namespace ?? "", name);
+    if (opts.dryRun) {
+      if (await this.backend.get(key)) throw alreadyExists(this.gr, name);
+      return { key, obj, json: JSON.stringify(obj), rev: 0 };
+    }
+    try {
+      const kv = await this.backend.create(key, encode(obj));
+      obj.metadata.resourceVersion = String(kv.modRevision);
+      return { key, obj, json: JSON.stringify(obj), rev: kv.modRevision };
+    } catch (e) {
+      throw storageError(e, this.gr, name);
+    }
+  }
+
+  /**
+   * Writes `next` over `cur` (already read) as an update: metadata rules, strategy, validation
+   * against the old object, an unchanged object left unwritten, guarded by cur's revision.
+   */
+  private async writeUpdate(cur: CachedObject, next: KubeObject, opts: WriteOptions): Promise<CachedObject> {
+    this.checkKind(next);
+    const name = cur.obj.metadata.name ?? "";
+    if (next.metadata?.name !== undefined && next.metadata.name !== name) {
+      throw badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    const rv = next.metadata?.resourceVersion;
+    if (rv && rv !== String(cur.rev)) throw conflict(this.gr, name);
+    if (!opts.subresource) this.rules?.defaults?.(next);
+    const obj = prepareForUpdate(next, cur.obj, {
+      hasStatusSubresource: this.info.hasStatusSubresource,
+      namespaced: this.info.namespaced,
+      requestNamespace: cur.obj.metadata.namespace ?? "",
+      tracksGeneration: this.info.generation !== "none" && this.info.generation !== "create-only",
+      generationCountsAnnotations: this.info.generation === "spec-or-annotations",
+      ...(opts.subresource ? { subresource: opts.subresource } : {}),
+    });
+    obj.metadata.resourceVersion = String(cur.rev);
+    this.strategy.prepareForUpdate?.(obj, cur.obj);
+    const errs = this.rules?.validateUpdate ? this.rules.validateUpdate(obj, cur.obj) : (this.rules?.validate(obj) ?? []);
+    if (errs.length) throw this.invalid(name, errs);
+    if (deepEqual(obj, cur.obj)) return cur;
+    if (opts.dryRun) return { key: cur.key, obj, json: JSON.stringify(obj), rev: cur.rev };
+    const kv = await this.backend.update(cur.key, encode(obj), cur.rev);
+    obj.metadata.resourceVersion = String(kv.modRevision);
+    // An object being deleted with no grace left is removed once its last finalizer goes.
+    const meta = obj.metadata;
+    if (meta.deletionTimestamp && !(meta.finalizers ?? []).length && !meta.deletionGracePeriodSeconds) {
+      await this.backend.delete(cur.key, kv.modRevision).catch((e: unknown) => {
+        if (!(e instanceof ConflictError || e instanceof KeyNotFoundError)) throw e;
+      });
+    }
+    return { key: cur.key, obj, json: JSON.stringify(obj), rev: kv.modRevision };
+  }
+
+  /** PUT: replaces the object; a stale resourceVersion is a 409. */
+  async update(namespace: string, name: string, body: KubeObject, opts: WriteOptions = {}): Promise<CachedObject> {
+    const cur = await this.get(namespace, name);
+    try {
+      return await this.writeUpdate(cur, body, opts);
+    } catch (e) {
+      throw storageError(e, this.gr, name);
+    }
+  }
+
+  /**
+   * Read-modify-write (patch, scale, status changes): `mutate` gets a private copy of the
+   * current object and returns the desired one; retried from a fresh read when another
+   * writer got in between, unless the result pins a resourceVersion.
+   */
+  async guaranteedUpdate(
+    namespace: string,
+    name: string,
+    mutate: (cur: KubeObject) => KubeObject | Promise<KubeObject>,
+    opts: WriteOptions = {},
+  ): Promise<CachedObject> {
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.get(namespace, name);
+      const next = await mutate(structuredClone(cur.obj));
+      try {
+        return await this.writeUpdate(cur, next, opts);
+      } catch (e) {
+        const pinned = next.metadata?.resourceVersion && next.metadata.resourceVersion !== String(cur.rev);
+        if (e instanceof ConflictError && !pinned && attempt < MAX_RETRIES) continue;
+        throw storageError(e, this.gr, name);
+      }
+    }
+  }
+
+  /** DELETE with upstream's graceful deletion, finalizers and propagation finalizers. */
+  async delete(namespace: string, name: string, req: DeleteRequest = {}): Promise<DeleteResult> {
+    for (let attempt = 0; ; attempt++) {
+      const cur = await this.get(namespace, name);
+      const pre = req.preconditions;
+      if (pre?.uid && pre.uid !== cur.obj.metadata.uid) {
+        throw conflict(
+          this.gr,
+          name,
+          `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${cur.obj.metadata.uid ?? ""}`,
+        );
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== String(cur.rev)) {
+        throw conflict(
+          this.gr,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${cur.rev}`,
+        );
+      }
+      let obj = structuredClone(cur.obj);
+      const finalizer = propagationFinalizer(req);
+      if (finalizer && !obj.metadata.deletionTimestamp) {
+        const fins = (obj.metadata.finalizers ?? []).filter((f) => f !== "orphan" && f !== "foregroundDeletion");
+        obj.metadata.finalizers = [...fins, finalizer];
+      }
+      const grace = this.strategy.gracePeriod?.(obj, req.gracePeriodSeconds) ?? req.gracePeriodSeconds;
+      const plan = beforeDelete(obj, {
+        now: new Date(),
+        graceful: this.strategy.graceful === true,
+        ...(grace !== undefined ? { gracePeriodSeconds: grace } : {}),
+      });
+      obj = plan.obj;
+      try {
+        if (plan.action === "pending") return { obj: cur.obj, deleted: false };
+        if (req.dryRun) return { obj, deleted: plan.action === "delete" };
+        if (plan.action === "update") {
+          const kv = await this.backend.update(cur.key, encode(obj), cur.rev);
+          obj.metadata.resourceVersion = String(kv.modRevision);
+          return { obj, deleted: false };
+        }
+        const kv = await this.backend.delete(cur.key, cur.rev);
+        const gone = decodeStored(kv);
+        return { obj: gone.obj, deleted: true };
+      } catch (e) {
+        if (e instanceof ConflictError && !pre?.resourceVersion && attempt < MAX_RETRIES) continue;
+        throw storageError(e, this.gr, name);
+      }
+    }
+  }
+}
+
+/** The finalizer a propagation policy asks for (Foreground and Orphan), as upstream's registry adds it. */
+function propagationFinalizer(req: DeleteRequest): string | undefined {
+  if (req.propagationPolicy === "Foreground") return "foregroundDeletion";
+  if (req.propagationPolicy === "Orphan" || (req.propagationPolicy === undefined && req.orphanDependents)) return "orphan";
+  return undefined;
+}

@@ -1,0 +1,191 @@
+/**
+ * @module The API server: HTTPS with the cluster CA, authentication (client certificates and
+ * static bearer tokens; anonymous requests refused), and routing to discovery, health,
+ * OpenAPI and the resource handler. Every error leaves as a Kubernetes `Status`.
+ */
+import { createServer, type Server } from "node:https";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
+import type { AddressInfo } from "node:net";
+import { kindByGroupResource, allKinds, type KindInfo } from "../api/kinds.ts";
+import { rulesFor } from "../api/rules.ts";
+import { forbidden, internalError, notFound, StatusError, unauthorized } from "../api/status-error.ts";
+import type { Backend } from "../storage/backend.ts";
+import { Discovery } from "./discovery.ts";
+import { OpenApi } from "./openapi.ts";
+import { ResourceStore } from "./registry/store.ts";
+import { parseRequestInfo } from "./request-info.ts";
+import { ResourceHandler } from "./resource-handler.ts";
+import { WatchCache } from "./watch-cache.ts";
+import type { ClusterPki } from "./pki.ts";
+
+export interface ApiServerConfig {
+  backend: Backend;
+  pki: ClusterPki;
+  /** Static bearer tokens and the user each stands for. */
+  tokens: Map<string, string>;
+  host: string;
+  port: number;
+}
+
+/** Who made a request. */
+interface User {
+  name: string;
+  groups: string[];
+}
+
+function sendStatus(res: ServerResponse, err: StatusError): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  const body = JSON.stringify(err.status);
+  res.writeHead(err.code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** A running API server. */
+export class ApiServer {
+  private server: Server | undefined;
+  private readonly stores = new Map<KindInfo, ResourceStore>();
+  private readonly discovery = new Discovery();
+  private readonly openapi = new OpenApi();
+  private readonly handler: ResourceHandler;
+  private readonly abort = new AbortController();
+  port = 0;
+
+  constructor(private readonly config: ApiServerConfig) {
+    this.handler = new ResourceHandler((info) => this.store(info), config.backend, this.abort.signal);
+  }
+
+  /** The store of a kind, created (with its watch cache) on first use. */
+  store(info: KindInfo): ResourceStore {
+    let s = this.stores.get(info);
+    if (!s) {
+      const cache = new WatchCache(this.config.backend, info.storageRoot, this.abort.signal);
+      s = new ResourceStore(info, this.config.backend, cache, rulesFor(info), (ns, k) => this.admitNamespace(ns, k));
+      this.stores.set(info, s);
+    }
+    return s;
+  }
+
+  /** NamespaceLifecycle admission: creates need an existing, non-terminating namespace. */
+  private async admitNamespace(namespace: string, info: KindInfo): Promise<void> {
+    const nsInfo = kindByGroupResource("", "namespaces")!;
+    const ns = this.store(nsInfo);
+    let obj;
+    try {
+      obj = (await ns.get("", namespace)).obj;
+    } catch (e) {
+      if (e instanceof StatusError && e.code === 404) throw notFound({ group: "", resource: "namespaces" }, namespace);
+      throw e;
+    }
+    if (obj.metadata.deletionTimestamp) {
+      throw forbidden(
+        { group: info.group, resource: info.resource },
+        "",
+        `unable to create new content in namespace ${namespace} because it is being terminated`,
+      );
+    }
+  }
+
+  private authenticate(req: IncomingMessage): User | undefined {
+    const sock = req.socket as TLSSocket;
+    if (sock.authorized) {
+      const cert = sock.getPeerCertificate();
+      const subject = cert.subject as unknown as Record<string, string | string[]> | undefined;
+      const cn = subject?.CN;
+      const o = subject?.O;
+      if (cn) return { name: String(cn), groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
+    }
+    const auth = req.headers.authorization;
+    if (auth?.startsWith("Bearer ")) {
+      const user = this.config.tokens.get(auth.slice(7).trim());
+      if (user) return { name: user, groups: ["system:masters"] };
+    }
+    return undefined;
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "https://kites");
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    if (path === "/healthz" || path === "/livez" || path === "/readyz") {
+      const verbose = url.searchParams.has("verbose");
+      const body = verbose ? `[+]ping ok\n[+]datastore ok\n${path.slice(1)} check passed\n` : "ok";
+      res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" });
+      res.end(body);
+      return;
+    }
+    const user = this.authenticate(req);
+    if (!user) throw unauthorized();
+    if (req.method === "GET" && (path === "/api" || path === "/apis")) {
+      const av = Discovery.aggregatedVersion(req.headers.accept);
+      if (av) {
+        const body = this.discovery.aggregated.get(`${path}:${av}`)!;
+        res.writeHead(200, {
+          "Content-Type": `application/json;g=apidiscovery.k8s.io;v=${av};as=APIGroupDiscoveryList`,
+          "Content-Length": Buffer.byteLength(body),
+        });
+        res.end(body);
+        return;
+      }
+    }
+    if (req.method === "GET") {
+      const doc = this.discovery.byPath.get(path);
+      if (doc) {
+        res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(doc) });
+        res.end(doc);
+        return;
+      }
+      if (path.startsWith("/openapi/")) {
+        const out = this.openapi.serve(path);
+        if (!out) throw new StatusError(404, "NotFound", "the server could not find the requested resource");
+        res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(out) });
+        res.end(out);
+        return;
+      }
+    }
+    const ri = parseRequestInfo(req.method ?? "GET", path, url.searchParams);
+    if (!ri.isResource) throw new StatusError(404, "NotFound", "the server could not find the requested resource");
+    await this.handler.handle(req, res, ri, url.searchParams);
+  }
+
+  /** Starts listening; resolves once the socket is bound. */
+  async start(): Promise<void> {
+    const { pki } = this.config;
+    this.server = createServer(
+      {
+        key: pki.serverKey,
+        cert: pki.serverCert,
+        ca: pki.caCert,
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req, res) => {
+        this.route(req, res).catch((e: unknown) => {
+          if (e instanceof StatusError) sendStatus(res, e);
+          else {
+            console.error("apiserver: internal error:", e);
+            sendStatus(res, internalError(e instanceof Error ? e.message : String(e)));
+          }
+        });
+      },
+    );
+    this.server.keepAliveTimeout = 60_000;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(this.config.port, this.config.host, () => resolve());
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    // Warm the caches kubectl touches first.
+    for (const k of allKinds()) if (k.group === "" && (k.kind === "Namespace" || k.kind === "Pod")) this.store(k);
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    const s = this.server;
+    if (!s) return;
+    s.closeAllConnections();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * @module The `kites` command: dispatches to a subcommand.
+ */
+const USAGE = `kites — a Kubernetes-compatible container orchestrator
+
+Usage:
+  kites server [--data-dir DIR] [--port N] [--bind-address ADDR] [--datastore URL] [--disable-agent]
+  kites version
+
+Run 'kites <command> --help' for a command's flags.`;
+
+const [cmd, ...args] = process.argv.slice(2);
+switch (cmd) {
+  case "server": {
+    const { serverCommand } = await import("./server.ts");
+    await serverCommand(args);
+    break;
+  }
+  case "version": {
+    const { versionInfo } = await import("../apiserver/discovery.ts");
+    console.log(`kites ${versionInfo().gitVersion}`);
+    break;
+  }
+  case undefined:
+  case "help":
+  case "--help":
+  case "-h":
+    console.log(USAGE);
+    break;
+  default:
+    console.error(`kites: unknown command "${cmd}"\n\n${USAGE}`);
+    process.exit(2);
+}

@@ -1,0 +1,90 @@
+/**
+ * @module `kites server`: opens the datastore, creates the cluster's certificates on first
+ * start, starts the API server, writes the admin kubeconfig, and shuts down on SIGTERM/SIGINT.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { ensurePki, adminKubeconfig } from "../apiserver/pki.ts";
+import { ApiServer } from "../apiserver/server.ts";
+import { ensureSystemNamespaces } from "../apiserver/bootstrap.ts";
+import { openBackend } from "../storage/open.ts";
+import { flagHelp, parseFlags, type FlagSpec } from "./flags.ts";
+
+const FLAGS: FlagSpec = {
+  "data-dir": { type: "string", help: "where state, certificates and the kubeconfig live (default ~/.kites)" },
+  port: { type: "number", help: "HTTPS port of the API server (default 6443)" },
+  "bind-address": { type: "string", help: "address to listen on (default 127.0.0.1)" },
+  datastore: { type: "string", help: "sqlite:///path/state.db (default: DIR/state.db), etcd://host:port[,host:port], memory://" },
+  "disable-agent": { type: "boolean", help: "run the control plane only, no node agent on this machine" },
+  help: { type: "boolean", help: "show this help" },
+};
+
+/** Reads or creates the static admin bearer token (for agents and scripts). */
+function adminToken(dataDir: string): string {
+  const f = join(dataDir, "token");
+  if (existsSync(f)) return readFileSync(f, "utf8").trim();
+  const t = randomBytes(24).toString("hex");
+  writeFileSync(f, `${t}\n`, { mode: 0o600 });
+  return t;
+}
+
+export async function serverCommand(args: string[]): Promise<void> {
+  const started = performance.now();
+  let flags;
+  try {
+    flags = parseFlags(args, FLAGS);
+  } catch (e) {
+    console.error(`kites server: ${(e as Error).message}\n\nFlags:\n${flagHelp(FLAGS)}`);
+    process.exit(2);
+  }
+  if (flags.help) {
+    console.log(`Usage: kites server [flags]\n\nFlags:\n${flagHelp(FLAGS)}`);
+    return;
+  }
+  const dataDir = resolve(String(flags["data-dir"] ?? join(homedir(), ".kites")));
+  const host = String(flags["bind-address"] ?? "127.0.0.1");
+  const port = Number(flags.port ?? 6443);
+  const datastore = String(flags.datastore ?? `sqlite://${join(dataDir, "state.db")}`);
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+
+  let backend;
+  try {
+    backend = await openBackend(datastore);
+  } catch (e) {
+    console.error(`kites server: ${(e as Error).message}`);
+    process.exit(1);
+  }
+  const pki = ensurePki(dataDir, host === "0.0.0.0" ? [] : [host]);
+  const token = adminToken(dataDir);
+  const server = new ApiServer({ backend, pki, tokens: new Map([[token, "kites-admin"]]), host, port });
+  try {
+    await server.start();
+  } catch (e) {
+    console.error(`kites server: cannot listen on ${host}:${port}: ${(e as Error).message}`);
+    await backend.close();
+    process.exit(1);
+  }
+  await ensureSystemNamespaces(server);
+  const kubeconfig = join(dataDir, "kubeconfig.yaml");
+  const urlHost = host === "0.0.0.0" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
+  writeFileSync(kubeconfig, adminKubeconfig(pki, `https://${urlHost}:${server.port}`), { mode: 0o600 });
+  if (!flags["disable-agent"]) {
+    console.error("kites server: the node agent is not built yet; running the control plane only");
+  }
+  console.error(`kites server: ready on https://${urlHost}:${server.port} (datastore ${backend.name}) in ${Math.round(performance.now() - started)} ms`);
+  console.log(`export KUBECONFIG=${kubeconfig}`);
+
+  let stopping = false;
+  const stop = async (sig: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`kites server: ${sig}, shutting down`);
+    await server.stop();
+    await backend.close();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
