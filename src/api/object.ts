@@ -3,10 +3,11 @@
  * machinery: defaulting, validation on create and on update. The apiserver's registry looks
  * a kind's rules up by group and kind; the rules are pure functions over plain objects.
  */
-import type { ObjectMeta } from "kubernetes-types/meta/v1.js";
+import type * as k8s from "kubernetes-types/meta/v1.js";
 import type { FieldError } from "./field-errors.ts";
 
-export type { ObjectMeta };
+/** ObjectMeta as upstream defines it, writable (the registry fills it in). */
+export type ObjectMeta = { -readonly [K in keyof k8s.ObjectMeta]: k8s.ObjectMeta[K] };
 
 /** Any API object: apiVersion, kind, metadata, and whatever else the kind has. */
 export interface KubeObject {

@@ -5,6 +5,7 @@
 import type { IncomingMessage } from "node:http";
 import { parseDocument } from "yaml";
 import { badRequest, tooLarge, unsupportedMediaType } from "../api/status-error.ts";
+import { decodeProtobufObject } from "./protobuf/decode.ts";
 
 /** Upstream's limit on a request body. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -67,9 +68,10 @@ export function parseYaml(text: string): unknown {
   return doc.toJS();
 }
 
-/** Decodes a body by its Content-Type into an object (JSON or YAML). */
+/** Decodes a body by its Content-Type into an object (JSON, YAML or Kubernetes protobuf). */
 export function decodeObject(buf: Buffer, contentType: string | undefined): Record<string, unknown> {
   const type = mediaType(contentType);
+  if (type === "application/vnd.kubernetes.protobuf") return decodeProtobufObject(buf);
   const text = buf.toString("utf8");
   let v: unknown;
   if (type === "application/json" || type === "" || type.endsWith("+json")) v = parseJson(text);

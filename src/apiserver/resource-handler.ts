@@ -11,6 +11,7 @@ import { badRequest, methodNotAllowed, StatusError } from "../api/status-error.t
 import type { Backend } from "../storage/backend.ts";
 import { decodeObject, mediaType, readBody } from "./body.ts";
 import { listJson, listObjects, parseListQuery, serveWatch } from "./list-watch.ts";
+import { pruneUnknownFields } from "./openapi/unknown-fields.ts";
 import { applyPatch } from "./patch/apply.ts";
 import type { ResourceStore, DeleteRequest } from "./registry/store.ts";
 import type { RequestInfo } from "./request-info.ts";
@@ -57,6 +58,36 @@ function parseDeleteOptions(body: Buffer, contentType: string | undefined, q: UR
   const dr = (o.dryRun as string[] | undefined) ?? q.getAll("dryRun");
   if (dr.length) opts.dryRun = true;
   return opts;
+}
+
+type FieldValidation = "Ignore" | "Warn" | "Strict";
+
+function fieldValidation(q: URLSearchParams): FieldValidation {
+  const v = q.get("fieldValidation") ?? "Warn";
+  if (v !== "Ignore" && v !== "Warn" && v !== "Strict") {
+    throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+  }
+  return v;
+}
+
+/**
+ * Drops the fields the kind's schema does not know, as upstream's decoder does, and reports
+ * them as the request asked: a 400 (Strict), `Warning` headers (Warn, the default), or not.
+ */
+function checkUnknownFields(info: KindInfo, obj: KubeObject, mode: FieldValidation, res: ServerResponse): void {
+  const unknown = pruneUnknownFields(info.group, info.version, info.kind, obj);
+  if (unknown.length === 0 || mode === "Ignore") return;
+  if (mode === "Strict") {
+    throw badRequest(
+      `${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: strict decoding error: ${unknown
+        .map((f) => `unknown field "${f}"`)
+        .join(", ")}`,
+    );
+  }
+  res.setHeader(
+    "Warning",
+    unknown.map((f) => `299 - ${JSON.stringify(`unknown field "${f}"`)}`),
+  );
 }
 
 function successStatus(info: KindInfo, obj: KubeObject): string {
@@ -124,22 +155,29 @@ export class ResourceHandler {
         if (ri.name && !sub) throw methodNotAllowed();
         const body = decodeObject(await readBody(req), req.headers["content-type"]) as KubeObject;
         if (sub) throw methodNotAllowed();
+        checkUnknownFields(info, body, fieldValidation(q), res);
         const created = await store.create(ri.namespace, body, opts);
         one(created, 201);
         return;
       }
       case "update": {
         const body = decodeObject(await readBody(req), req.headers["content-type"]) as KubeObject;
+        checkUnknownFields(info, body, fieldValidation(q), res);
         one(await store.update(ri.namespace, ri.name, body, opts));
         return;
       }
       case "patch": {
         const type = mediaType(req.headers["content-type"]);
         const patch = (await readBody(req)).toString("utf8");
+        const mode = fieldValidation(q);
         const updated = await store.guaranteedUpdate(
           ri.namespace,
           ri.name,
-          (cur) => applyPatch(info, cur, type, patch),
+          (cur) => {
+            const next = applyPatch(info, cur, type, patch);
+            checkUnknownFields(info, next, mode, res);
+            return next;
+          },
           opts,
         );
         one(updated);

@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:net";
+import { createServer, type Socket } from "node:net";
 import {
   CompactedError,
   ConflictError,
@@ -28,10 +28,14 @@ function record(b: Backend, prefix: string, afterRevision: number) {
   const ac = new AbortController();
   const batches: WatchEvent[][] = [];
   const errors: Error[] = [];
-  b.watch(prefix, { afterRevision, signal: ac.signal }, {
-    onEvents: (batch) => void batches.push(batch),
-    onError: (err) => void errors.push(err),
-  });
+  b.watch(
+    prefix,
+    { afterRevision, signal: ac.signal },
+    {
+      onEvents: (batch) => void batches.push(batch),
+      onError: (err) => void errors.push(err),
+    },
+  );
   const events = (): WatchEvent[] => batches.flat();
   return { batches, errors, events, stop: () => ac.abort() };
 }
@@ -46,7 +50,9 @@ async function until(done: () => boolean, what: string, ms = 10_000): Promise<vo
 }
 
 /** Starts an etcd and opens a backend on it; `cleanup` closes both. */
-async function fixture(prefix?: string): Promise<{ etcd: EtcdProcess; b: Backend; cleanup(): Promise<void> }> {
+async function fixture(
+  prefix?: string,
+): Promise<{ etcd: EtcdProcess; b: Backend; cleanup(): Promise<void> }> {
   const etcd = await startEtcd();
   try {
     const b = await openEtcd([etcd.endpoint], prefix === undefined ? {} : { prefix });
@@ -125,12 +131,32 @@ if (!etcdAvailable()) {
       run: (cur: KeyValue) => Promise<unknown>;
       want: typeof ConflictError | typeof KeyNotFoundError;
     }[] = [
-      { name: "update with a stale revision", run: (cur) => b.update(cur.key, "x", cur.modRevision - 1), want: ConflictError },
+      {
+        name: "update with a stale revision",
+        run: (cur) => b.update(cur.key, "x", cur.modRevision - 1),
+        want: ConflictError,
+      },
       { name: "update with revision 0", run: (cur) => b.update(cur.key, "x", 0), want: ConflictError },
-      { name: "delete with a stale revision", run: (cur) => b.delete(cur.key, cur.modRevision - 1), want: ConflictError },
-      { name: "update of a missing key", run: (cur) => b.update(cur.key + "-gone", "x", cur.modRevision), want: KeyNotFoundError },
-      { name: "update of a missing key with revision 0", run: (cur) => b.update(cur.key + "-gone", "x", 0), want: KeyNotFoundError },
-      { name: "guarded delete of a missing key", run: (cur) => b.delete(cur.key + "-gone", cur.modRevision), want: KeyNotFoundError },
+      {
+        name: "delete with a stale revision",
+        run: (cur) => b.delete(cur.key, cur.modRevision - 1),
+        want: ConflictError,
+      },
+      {
+        name: "update of a missing key",
+        run: (cur) => b.update(cur.key + "-gone", "x", cur.modRevision),
+        want: KeyNotFoundError,
+      },
+      {
+        name: "update of a missing key with revision 0",
+        run: (cur) => b.update(cur.key + "-gone", "x", 0),
+        want: KeyNotFoundError,
+      },
+      {
+        name: "guarded delete of a missing key",
+        run: (cur) => b.delete(cur.key + "-gone", cur.modRevision),
+        want: KeyNotFoundError,
+      },
     ];
     for (const [i, c] of guarded.entries()) {
       it(`rejects ${c.name} and leaves the store unchanged`, async () => {
@@ -149,9 +175,19 @@ if (!etcdAvailable()) {
     it("updates and deletes with a matching guard", async () => {
       const v1 = await b.create("/gd/k", "1");
       const v2 = await b.update("/gd/k", "2", v1.modRevision);
-      assert.deepEqual(v2, { key: "/gd/k", value: "2", createRevision: v1.createRevision, modRevision: v2.modRevision });
+      assert.deepEqual(v2, {
+        key: "/gd/k",
+        value: "2",
+        createRevision: v1.createRevision,
+        modRevision: v2.modRevision,
+      });
       const d = await b.delete("/gd/k", v2.modRevision);
-      assert.deepEqual(d, { key: "/gd/k", value: "2", createRevision: v1.createRevision, modRevision: d.modRevision });
+      assert.deepEqual(d, {
+        key: "/gd/k",
+        value: "2",
+        createRevision: v1.createRevision,
+        modRevision: d.modRevision,
+      });
       assert.equal(d.modRevision, await b.currentRevision());
       await assert.rejects(b.delete("/gd/k"), KeyNotFoundError);
     });
@@ -358,7 +394,8 @@ if (!etcdAvailable()) {
       const fx = await fixture();
       const closedPort = fx.etcd.endpoint;
       await fx.cleanup(); // nothing listens there now
-      const silent = createServer(() => undefined); // accepts, never speaks HTTP/2
+      const sockets = new Set<Socket>();
+      const silent = createServer((sock) => void sockets.add(sock)); // accepts, never speaks HTTP/2
       await new Promise<void>((r) => silent.listen(0, "127.0.0.1", r));
       const addr = silent.address();
       const silentPeer = `http://127.0.0.1:${typeof addr === "object" && addr ? addr.port : 0}`;
@@ -373,8 +410,8 @@ if (!etcdAvailable()) {
           assert.ok(Date.now() - started < 5_000, `took ${Date.now() - started} ms`);
         }
       } finally {
+        for (const sock of sockets) sock.destroy();
         silent.close();
-        silent.closeAllConnections?.();
       }
     });
   });

@@ -112,7 +112,12 @@ class EtcdWatch {
     stream.on("error", (err: Error) => this.onBroken(stream, err));
     stream.on("end", () => this.onBroken(stream, new Error("etcd ended the watch stream")));
     stream.write({
-      create_request: { key: this.key, range_end: this.rangeEnd, start_revision: this.lastRev + 1, prev_kv: true },
+      create_request: {
+        key: this.key,
+        range_end: this.rangeEnd,
+        start_revision: this.lastRev + 1,
+        prev_kv: true,
+      },
     });
   }
 
@@ -153,7 +158,12 @@ class EtcdWatch {
           }
         : undefined;
       if (ev.type === "Delete") {
-        const last = { key, value: prev?.value ?? "", createRevision: prev?.createRevision ?? 0, modRevision: rev };
+        const last = {
+          key,
+          value: prev?.value ?? "",
+          createRevision: prev?.createRevision ?? 0,
+          modRevision: rev,
+        };
         out.push(prev ? { type: "delete", kv: last, prev } : { type: "delete", kv: last });
       } else {
         const createRevision = Number(kv.create_revision);
@@ -212,7 +222,8 @@ class EtcdBackend implements Backend {
   readonly name = "etcd";
   /** The highest compacted revision this client has seen etcd report or has compacted to. */
   private compacted = 0;
-  private closed = false;
+  /** True once `close` has begun. */
+  isClosed = false;
   private readonly watches = new Set<EtcdWatch>();
   /** Byte length of the key prefix, stripped from every key read back. */
   private readonly strip: number;
@@ -290,7 +301,9 @@ class EtcdBackend implements Backend {
       throw this.guardFailure(key, cur.kvs[0]);
     }
     const res = await this.client.kv.txn({
-      compare: [{ key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expectedRevision }],
+      compare: [
+        { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expectedRevision },
+      ],
       success: [{ request_put: { key: k, value: Buffer.from(value), prev_kv: true } }],
       failure: [{ request_range: { key: k } }],
     });
@@ -304,13 +317,16 @@ class EtcdBackend implements Backend {
     const k = this.k(key);
     let prev: IKeyValue | undefined;
     let rev: number;
+    // As in kine, an expected revision of 0 (or none) means an unguarded delete.
     if (!expectedRevision) {
       const res = await this.client.kv.deleteRange({ key: k, prev_kv: true });
       prev = res.prev_kvs[0];
       rev = Number(res.header.revision);
     } else {
       const res = await this.client.kv.txn({
-        compare: [{ key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expectedRevision }],
+        compare: [
+          { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expectedRevision },
+        ],
         success: [{ request_delete_range: { key: k, prev_kv: true } }],
         failure: [{ request_range: { key: k } }],
       });
@@ -347,14 +363,18 @@ class EtcdBackend implements Backend {
   }
 
   async count(prefix: string): Promise<number> {
-    const res = await this.client.kv.range({ key: this.k(prefix), range_end: this.end(prefix), count_only: true });
+    const res = await this.client.kv.range({
+      key: this.k(prefix),
+      range_end: this.end(prefix),
+      count_only: true,
+    });
     return Number(res.count);
   }
 
   watch(prefix: string, opts: WatchOptions, handler: WatchHandler): void {
     if (opts.signal.aborted) return;
     let early: Error | undefined;
-    if (this.closed) early = new Error("etcd backend is closed");
+    if (this.isClosed) early = new Error("etcd backend is closed");
     else if (opts.afterRevision > 0 && opts.afterRevision < this.compacted) {
       early = new CompactedError(opts.afterRevision, this.compacted);
     }
@@ -403,22 +423,22 @@ class EtcdBackend implements Backend {
    */
   private async probeCompacted(compactedRev: number): Promise<number> {
     const stream = await this.client.watchClient.watch();
+    let timer: NodeJS.Timeout | undefined;
     try {
       const rev = await new Promise<number>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("etcd did not report its compacted revision")), 5_000);
+        timer = setTimeout(() => reject(new Error("etcd did not report its compacted revision")), 5_000);
         stream.on("data", (res: IWatchResponse) => {
-          const c = Number(res.compact_revision);
-          if (c > 0) resolve(c);
-          else if (res.canceled) reject(new Error(`etcd watch canceled: ${res.cancel_reason}`));
+          if (Number(res.compact_revision) > 0) resolve(Number(res.compact_revision));
+          else if (res.canceled) reject(new Error(`etcd cancelled the watch: ${res.cancel_reason}`));
         });
         stream.on("error", reject);
-        stream.on("end", () => reject(new Error("etcd watch stream ended")));
+        stream.on("end", () => reject(new Error("etcd ended the watch stream")));
         stream.write({ create_request: { key: PROBE_KEY, start_revision: compactedRev } });
-        timer.unref();
       });
       this.noteCompacted(rev);
       return this.compacted;
     } finally {
+      clearTimeout(timer);
       endStream(stream);
     }
   }
@@ -437,22 +457,17 @@ class EtcdBackend implements Backend {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+    if (this.isClosed) return;
+    this.isClosed = true;
     const closing = new Error("etcd backend closed");
     for (const w of [...this.watches]) w.fail(closing);
     this.watches.clear();
     this.client.close();
   }
-
-  /** True once `close` has begun. */
-  get isClosed(): boolean {
-    return this.closed;
-  }
 }
 
 /** Half-closes a watch stream: etcd then ends it cleanly, without a gRPC error. */
-function endStream(stream: IDuplexStream<IWatchRequest, IWatchResponse>): void {
+function endStream(stream: WatchStream): void {
   try {
     stream.end();
   } catch {
@@ -472,7 +487,10 @@ export async function openEtcd(endpoints: string[], opts: EtcdOptions = {}): Pro
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + REQUEST_TIMEOUT_MS }),
   });
   try {
-    await client.kv.range({ key: PROBE_KEY, count_only: true }, { deadline: Date.now() + CONNECT_TIMEOUT_MS });
+    await client.kv.range(
+      { key: PROBE_KEY, count_only: true },
+      { deadline: Date.now() + CONNECT_TIMEOUT_MS },
+    );
   } catch (err) {
     client.close();
     throw new Error(`cannot reach etcd at ${endpoints.join(", ")}: ${errorMessage(err)}`, { cause: err });
