@@ -42,7 +42,11 @@ async function timed(fn: () => Promise<void>): Promise<number> {
 }
 
 /** Runs `total` operations spread over `writers` concurrent loops; returns ops/s. */
-async function throughput(writers: number, total: number, op: (i: number) => Promise<unknown>): Promise<number> {
+async function throughput(
+  writers: number,
+  total: number,
+  op: (i: number) => Promise<unknown>,
+): Promise<number> {
   let next = 0;
   const ms = await timed(async () => {
     await Promise.all(
@@ -83,20 +87,24 @@ async function watchFanout(b: Backend): Promise<{ eventsPerSec: number; p99Delay
   const sent = new Map<string, number>();
   const start = await b.currentRevision();
   for (let w = 0; w < N.watchers; w++) {
-    b.watch(prefix, { afterRevision: start, signal: ac.signal }, {
-      onEvents(events) {
-        const now = performance.now();
-        for (const ev of events) {
-          const t0 = sent.get(ev.kv.key);
-          if (t0 !== undefined && (received & 15) === 0) delays.push(now - t0);
-          received++;
-        }
-        if (received >= expected) done();
+    b.watch(
+      prefix,
+      { afterRevision: start, signal: ac.signal },
+      {
+        onEvents(events) {
+          const now = performance.now();
+          for (const ev of events) {
+            const t0 = sent.get(ev.kv.key);
+            if (t0 !== undefined && (received & 15) === 0) delays.push(now - t0);
+            received++;
+          }
+          if (received >= expected) done();
+        },
+        onError(err) {
+          throw err;
+        },
       },
-      onError(err) {
-        throw err;
-      },
-    });
+    );
   }
   const t0 = performance.now();
   await throughput(100, N.watchEvents, (i) => {

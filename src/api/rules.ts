@@ -6,10 +6,17 @@ import type { KindInfo } from "./kinds.ts";
 import type { KindRules } from "./object.ts";
 import { appsRules } from "./validation/apps.ts";
 import { batchRules } from "./validation/batch.ts";
+import { coreRules } from "./validation/core.ts";
+import { otherRules } from "./validation/other.ts";
 
 const BY_GROUP: Record<string, Record<string, KindRules>> = {
+  "": coreRules,
   apps: appsRules,
   batch: batchRules,
+  "discovery.k8s.io": otherRules,
+  "coordination.k8s.io": otherRules,
+  "scheduling.k8s.io": otherRules,
+  "events.k8s.io": otherRules,
 };
 
 /** The rules of a kind, or undefined when it has none (it is then stored as sent). */

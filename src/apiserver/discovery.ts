@@ -66,7 +66,12 @@ function resourceList(group: string, version: string, kinds: KindInfo[]): Record
       resources.push(sr);
     }
   }
-  return { kind: "APIResourceList", apiVersion: "v1", groupVersion: group ? `${group}/${version}` : version, resources };
+  return {
+    kind: "APIResourceList",
+    apiVersion: "v1",
+    groupVersion: group ? `${group}/${version}` : version,
+    resources,
+  };
 }
 
 function apiGroup(g: GroupVersions): Record<string, unknown> {
@@ -127,10 +132,16 @@ export class Discovery {
         serverAddressByClientCIDRs: [{ clientCIDR: "0.0.0.0/0", serverAddress: "" }],
       }),
     );
-    this.byPath.set("/apis", JSON.stringify({ kind: "APIGroupList", apiVersion: "v1", groups: named.map(apiGroup) }));
+    this.byPath.set(
+      "/apis",
+      JSON.stringify({ kind: "APIGroupList", apiVersion: "v1", groups: named.map(apiGroup) }),
+    );
     for (const g of gs) {
       if (g.group) {
-        this.byPath.set(`/apis/${g.group}`, JSON.stringify({ kind: "APIGroup", apiVersion: "v1", ...apiGroup(g) }));
+        this.byPath.set(
+          `/apis/${g.group}`,
+          JSON.stringify({ kind: "APIGroup", apiVersion: "v1", ...apiGroup(g) }),
+        );
       }
       for (const [v, kinds] of g.versions) {
         const path = g.group ? `/apis/${g.group}/${v}` : `/api/${v}`;

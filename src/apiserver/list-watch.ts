@@ -57,7 +57,9 @@ export function parseListQuery(info: KindInfo, namespace: string, q: URLSearchPa
   const rvm = q.get("resourceVersionMatch") ?? "";
   const rv = q.get("resourceVersion") ?? "";
   if (rvm && !["NotOlderThan", "Exact"].includes(rvm)) {
-    throw badRequest(`resourceVersionMatch: Unsupported value: "${rvm}": supported values: "Exact", "NotOlderThan"`);
+    throw badRequest(
+      `resourceVersionMatch: Unsupported value: "${rvm}": supported values: "Exact", "NotOlderThan"`,
+    );
   }
   if (rvm && !rv) throw badRequest("resourceVersionMatch is forbidden unless resourceVersion is provided");
   if (rv && !/^\d+$/.test(rv)) throw badRequest(`invalid resource version: ${rv}`);
@@ -94,10 +96,13 @@ function encodeContinue(rv: number, start: string): string {
 function decodeContinue(token: string): ContinueToken {
   try {
     const t = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as ContinueToken;
-    if (t.v !== "meta.k8s.io/v1" || typeof t.rv !== "number" || typeof t.start !== "string") throw new Error();
+    if (t.v !== "meta.k8s.io/v1" || typeof t.rv !== "number" || typeof t.start !== "string")
+      throw new Error();
     return t;
   } catch {
-    throw badRequest("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    throw badRequest(
+      "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+    );
   }
 }
 
@@ -191,7 +196,11 @@ export interface WatchStreamOptions {
 }
 
 /** Answers a watch: flushes headers at once, then streams events until timeout or disconnect. */
-export async function serveWatch(store: ResourceStore, res: ServerResponse, opts: WatchStreamOptions): Promise<void> {
+export async function serveWatch(
+  store: ResourceStore,
+  res: ServerResponse,
+  opts: WatchStreamOptions,
+): Promise<void> {
   const info = store.info;
   const q = opts.query;
   const cache = store.cache;
@@ -253,13 +262,20 @@ export async function serveWatch(store: ResourceStore, res: ServerResponse, opts
     }
     throw e;
   }
-  res.writeHead(200, { "Content-Type": opts.contentType, "Transfer-Encoding": "chunked", "Cache-Control": "no-cache" });
+  res.writeHead(200, {
+    "Content-Type": opts.contentType,
+    "Transfer-Encoding": "chunked",
+    "Cache-Control": "no-cache",
+  });
   res.flushHeaders();
   let bookmarks: NodeJS.Timeout | undefined;
   if (opts.allowBookmarks) {
     bookmarks = setInterval(() => {
       const at = Math.max(lastRev, cache.rev);
-      write("BOOKMARK", `{"kind":"${info.kind}","apiVersion":"${info.apiVersion}","metadata":{"resourceVersion":"${at}"}}`);
+      write(
+        "BOOKMARK",
+        `{"kind":"${info.kind}","apiVersion":"${info.apiVersion}","metadata":{"resourceVersion":"${at}"}}`,
+      );
     }, 5000);
   }
   try {

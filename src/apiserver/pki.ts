@@ -32,8 +32,24 @@ function issue(dir: string, name: string, subject: string, ext: string): void {
   openssl(["req", "-new", "-key", `${name}.key`, "-subj", subject, "-out", `${name}.csr`], dir);
   writeFileSync(join(dir, `${name}.ext`), ext);
   openssl(
-    ["x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "3650",
-      "-sha256", "-extfile", `${name}.ext`, "-out", `${name}.crt`],
+    [
+      "x509",
+      "-req",
+      "-in",
+      `${name}.csr`,
+      "-CA",
+      "ca.crt",
+      "-CAkey",
+      "ca.key",
+      "-CAcreateserial",
+      "-days",
+      "3650",
+      "-sha256",
+      "-extfile",
+      `${name}.ext`,
+      "-out",
+      `${name}.crt`,
+    ],
     dir,
   );
   rmSync(join(dir, `${name}.csr`));
@@ -43,8 +59,16 @@ function issue(dir: string, name: string, subject: string, ext: string): void {
 
 /** The SANs the serving certificate must carry for `hosts` (names and IPs). */
 function sanList(hosts: string[]): string {
-  const names = new Set(["localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-    "kubernetes.default.svc.cluster.local", "127.0.0.1", "10.96.0.1", ...hosts]);
+  const names = new Set([
+    "localhost",
+    "kubernetes",
+    "kubernetes.default",
+    "kubernetes.default.svc",
+    "kubernetes.default.svc.cluster.local",
+    "127.0.0.1",
+    "10.96.0.1",
+    ...hosts,
+  ]);
   return [...names].map((h) => (/^[0-9.]+$|:/.test(h) ? `IP:${h}` : `DNS:${h}`)).join(",");
 }
 
@@ -56,8 +80,27 @@ export function ensurePki(dataDir: string, hosts: string[]): ClusterPki {
   if (!has("ca.crt") || !has("ca.key")) {
     openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.key"], dir);
     chmodSync(join(dir, "ca.key"), 0o600);
-    openssl(["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=kites-ca", "-days", "3650", "-sha256",
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "ca.crt"], dir);
+    openssl(
+      [
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        "ca.key",
+        "-subj",
+        "/CN=kites-ca",
+        "-days",
+        "3650",
+        "-sha256",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        "ca.crt",
+      ],
+      dir,
+    );
     for (const f of ["server.crt", "admin.crt"]) rmSync(join(dir, f), { force: true });
   }
   const wanted = sanList(hosts);
@@ -67,12 +110,20 @@ export function ensurePki(dataDir: string, hosts: string[]): ClusterPki {
     return wanted.split(",").every((w) => san.includes(w.replace(/^IP:/, "IP Address:")));
   };
   if (!serverCovers()) {
-    issue(dir, "server", "/CN=kube-apiserver",
-      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${wanted}\n`);
+    issue(
+      dir,
+      "server",
+      "/CN=kube-apiserver",
+      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${wanted}\n`,
+    );
   }
   if (!has("admin.crt") || !has("admin.key")) {
-    issue(dir, "admin", "/O=system:masters/CN=kites-admin",
-      "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n");
+    issue(
+      dir,
+      "admin",
+      "/O=system:masters/CN=kites-admin",
+      "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+    );
   }
   const read = (f: string): string => readFileSync(join(dir, f), "utf8");
   return {

@@ -78,7 +78,8 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
 
 function finish(info: RequestInfo, method: string, query: URLSearchParams): RequestInfo {
   if (method === "GET" || method === "HEAD") {
-    if (!info.name) info.verb = query.get("watch") === "true" || query.get("watch") === "1" ? "watch" : "list";
+    if (!info.name)
+      info.verb = query.get("watch") === "true" || query.get("watch") === "1" ? "watch" : "list";
   } else if (method === "DELETE" && !info.name) {
     info.verb = "deletecollection";
   }

@@ -33,28 +33,40 @@ function boolParam(q: URLSearchParams, name: string): boolean {
 
 function dryRun(q: URLSearchParams): boolean {
   const values = q.getAll("dryRun");
-  for (const v of values) if (v !== "All") throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
+  for (const v of values)
+    if (v !== "All") throw badRequest(`dryRun: Unsupported value: "${v}": supported values: "All"`);
   return values.length > 0;
 }
 
-function parseDeleteOptions(body: Buffer, contentType: string | undefined, q: URLSearchParams): DeleteRequest {
+function parseDeleteOptions(
+  body: Buffer,
+  contentType: string | undefined,
+  q: URLSearchParams,
+): DeleteRequest {
   const opts: DeleteRequest = {};
   const o = body.length ? decodeObject(body, contentType ?? "application/json") : {};
-  const grace = o.gracePeriodSeconds ?? (q.has("gracePeriodSeconds") ? Number(q.get("gracePeriodSeconds")) : undefined);
+  const grace =
+    o.gracePeriodSeconds ?? (q.has("gracePeriodSeconds") ? Number(q.get("gracePeriodSeconds")) : undefined);
   if (grace !== undefined && grace !== null) {
-    if (typeof grace !== "number" || !Number.isFinite(grace)) throw badRequest("gracePeriodSeconds must be a number");
+    if (typeof grace !== "number" || !Number.isFinite(grace))
+      throw badRequest("gracePeriodSeconds must be a number");
     opts.gracePeriodSeconds = grace;
   }
   const policy = (o.propagationPolicy ?? q.get("propagationPolicy") ?? undefined) as string | undefined;
   if (policy !== undefined && policy !== null) {
     if (!["Orphan", "Background", "Foreground"].includes(policy)) {
-      throw new StatusError(422, "Invalid", `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+      throw new StatusError(
+        422,
+        "Invalid",
+        `propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`,
+      );
     }
     opts.propagationPolicy = policy as DeleteRequest["propagationPolicy"];
   }
   if (typeof o.orphanDependents === "boolean") opts.orphanDependents = o.orphanDependents;
   else if (q.has("orphanDependents")) opts.orphanDependents = boolParam(q, "orphanDependents");
-  if (o.preconditions && typeof o.preconditions === "object") opts.preconditions = o.preconditions as DeleteRequest["preconditions"];
+  if (o.preconditions && typeof o.preconditions === "object")
+    opts.preconditions = o.preconditions as DeleteRequest["preconditions"];
   const dr = (o.dryRun as string[] | undefined) ?? q.getAll("dryRun");
   if (dr.length) opts.dryRun = true;
   return opts;
@@ -65,7 +77,9 @@ type FieldValidation = "Ignore" | "Warn" | "Strict";
 function fieldValidation(q: URLSearchParams): FieldValidation {
   const v = q.get("fieldValidation") ?? "Warn";
   if (v !== "Ignore" && v !== "Warn" && v !== "Strict") {
-    throw badRequest(`fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`);
+    throw badRequest(
+      `fieldValidation: Unsupported value: "${v}": supported values: "Ignore", "Strict", "Warn"`,
+    );
   }
   return v;
 }
@@ -74,7 +88,12 @@ function fieldValidation(q: URLSearchParams): FieldValidation {
  * Drops the fields the kind's schema does not know, as upstream's decoder does, and reports
  * them as the request asked: a 400 (Strict), `Warning` headers (Warn, the default), or not.
  */
-function checkUnknownFields(info: KindInfo, obj: KubeObject, mode: FieldValidation, res: ServerResponse): void {
+function checkUnknownFields(
+  info: KindInfo,
+  obj: KubeObject,
+  mode: FieldValidation,
+  res: ServerResponse,
+): void {
   const unknown = pruneUnknownFields(info.group, info.version, info.kind, obj);
   if (unknown.length === 0 || mode === "Ignore") return;
   if (mode === "Strict") {
@@ -108,12 +127,18 @@ export class ResourceHandler {
     private readonly signal: AbortSignal,
   ) {}
 
-  async handle(req: IncomingMessage, res: ServerResponse, ri: RequestInfo, q: URLSearchParams): Promise<void> {
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ri: RequestInfo,
+    q: URLSearchParams,
+  ): Promise<void> {
     const info = kindByResource(ri.group, ri.version, ri.resource);
     if (!info) {
       throw new StatusError(404, "NotFound", "the server could not find the requested resource", {});
     }
-    if (ri.namespace && !info.namespaced) throw new StatusError(404, "NotFound", "the server could not find the requested resource");
+    if (ri.namespace && !info.namespaced)
+      throw new StatusError(404, "NotFound", "the server could not find the requested resource");
     const store = this.stores(info);
     const accept = req.headers.accept;
     const table = wantsTable(accept);
@@ -123,7 +148,11 @@ export class ResourceHandler {
       sendJson(res, code, render ? render.list([o], o.rev, "") : o.json, contentType);
     const sub = ri.subresource;
     if (sub && sub !== "status") {
-      throw new StatusError(404, "NotFound", `the server could not find the requested resource (${ri.resource}/${sub} is not served yet)`);
+      throw new StatusError(
+        404,
+        "NotFound",
+        `the server could not find the requested resource (${ri.resource}/${sub} is not served yet)`,
+      );
     }
     const opts = { dryRun: dryRun(q), ...(sub === "status" ? { subresource: "status" as const } : {}) };
 
@@ -135,7 +164,12 @@ export class ResourceHandler {
       case "list": {
         const lq = parseListQuery(info, ri.namespace, q);
         const page = await listObjects(store, this.backend, lq);
-        sendJson(res, 200, render ? render.list(page.items, page.rev, page.continueToken) : listJson(info, page), contentType);
+        sendJson(
+          res,
+          200,
+          render ? render.list(page.items, page.rev, page.continueToken) : listJson(info, page),
+          contentType,
+        );
         return;
       }
       case "watch": {
@@ -188,7 +222,10 @@ export class ResourceHandler {
         const del = parseDeleteOptions(await readBody(req), req.headers["content-type"], q);
         const r = await store.delete(ri.namespace, ri.name, del);
         // Upstream answers with the object when it is not gone yet (or for pods), else a Status.
-        const body = !r.deleted || info.kind === "Pod" || info.kind === "Service" ? JSON.stringify(r.obj) : successStatus(info, r.obj);
+        const body =
+          !r.deleted || info.kind === "Pod" || info.kind === "Service"
+            ? JSON.stringify(r.obj)
+            : successStatus(info, r.obj);
         sendJson(res, r.deleted ? 200 : 202, body);
         return;
       }

@@ -63,7 +63,9 @@ export class ApiServer {
     let s = this.stores.get(info);
     if (!s) {
       const cache = new WatchCache(this.config.backend, info.storageRoot, this.abort.signal);
-      s = new ResourceStore(info, this.config.backend, cache, rulesFor(info), (ns, k) => this.admitNamespace(ns, k));
+      s = new ResourceStore(info, this.config.backend, cache, rulesFor(info), (ns, k) =>
+        this.admitNamespace(ns, k),
+      );
       this.stores.set(info, s);
     }
     return s;
@@ -77,7 +79,8 @@ export class ApiServer {
     try {
       obj = (await ns.get("", namespace)).obj;
     } catch (e) {
-      if (e instanceof StatusError && e.code === 404) throw notFound({ group: "", resource: "namespaces" }, namespace);
+      if (e instanceof StatusError && e.code === 404)
+        throw notFound({ group: "", resource: "namespaces" }, namespace);
       throw e;
     }
     if (obj.metadata.deletionTimestamp) {
@@ -146,7 +149,8 @@ export class ApiServer {
       }
     }
     const ri = parseRequestInfo(req.method ?? "GET", path, url.searchParams);
-    if (!ri.isResource) throw new StatusError(404, "NotFound", "the server could not find the requested resource");
+    if (!ri.isResource)
+      throw new StatusError(404, "NotFound", "the server could not find the requested resource");
     await this.handler.handle(req, res, ri, url.searchParams);
   }
 
@@ -178,7 +182,8 @@ export class ApiServer {
     });
     this.port = (this.server.address() as AddressInfo).port;
     // Warm the caches kubectl touches first.
-    for (const k of allKinds()) if (k.group === "" && (k.kind === "Namespace" || k.kind === "Pod")) this.store(k);
+    for (const k of allKinds())
+      if (k.group === "" && (k.kind === "Namespace" || k.kind === "Pod")) this.store(k);
   }
 
   async stop(): Promise<void> {

@@ -91,10 +91,14 @@ export class WatchCache {
     for (const kv of res.kvs) this.items.set(kv.key, decodeStored(kv));
     this.rev = res.revision;
     this.windowStart = res.revision;
-    this.backend.watch(this.prefix, { afterRevision: res.revision, signal: this.signal }, {
-      onEvents: (events) => this.apply(events),
-      onError: (err) => this.fail(err),
-    });
+    this.backend.watch(
+      this.prefix,
+      { afterRevision: res.revision, signal: this.signal },
+      {
+        onEvents: (events) => this.apply(events),
+        onError: (err) => this.fail(err),
+      },
+    );
   }
 
   private fail(err: Error): void {
@@ -125,8 +129,9 @@ export class WatchCache {
     }
     if (this.waiters.length) {
       const still = [];
-      for (const w of this.waiters) if (w.rev <= this.rev) w.resolve();
-      else still.push(w);
+      for (const w of this.waiters)
+        if (w.rev <= this.rev) w.resolve();
+        else still.push(w);
       this.waiters = still;
     }
   }
@@ -149,7 +154,10 @@ export class WatchCache {
     if (this.failed) throw this.failed;
     if (this.rev >= rev) return;
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`watch cache for ${this.prefix} did not reach revision ${rev}`)), timeoutMs);
+      const t = setTimeout(
+        () => reject(new Error(`watch cache for ${this.prefix} did not reach revision ${rev}`)),
+        timeoutMs,
+      );
       this.waiters.push({
         rev,
         resolve: () => {

@@ -37,6 +37,9 @@ export function parseFlags(args: string[], spec: FlagSpec): FlagValues {
 /** The help text of a flag spec. */
 export function flagHelp(spec: FlagSpec): string {
   return Object.entries(spec)
-    .map(([n, s]) => `  --${n}${s.type === "boolean" ? "" : ` ${s.type === "number" ? "N" : "VALUE"}`}\n      ${s.help}`)
+    .map(
+      ([n, s]) =>
+        `  --${n}${s.type === "boolean" ? "" : ` ${s.type === "number" ? "N" : "VALUE"}`}\n      ${s.help}`,
+    )
     .join("\n");
 }

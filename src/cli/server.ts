@@ -13,10 +13,16 @@ import { openBackend } from "../storage/open.ts";
 import { flagHelp, parseFlags, type FlagSpec } from "./flags.ts";
 
 const FLAGS: FlagSpec = {
-  "data-dir": { type: "string", help: "where state, certificates and the kubeconfig live (default ~/.kites)" },
+  "data-dir": {
+    type: "string",
+    help: "where state, certificates and the kubeconfig live (default ~/.kites)",
+  },
   port: { type: "number", help: "HTTPS port of the API server (default 6443)" },
   "bind-address": { type: "string", help: "address to listen on (default 127.0.0.1)" },
-  datastore: { type: "string", help: "sqlite:///path/state.db (default: DIR/state.db), etcd://host:port[,host:port], memory://" },
+  datastore: {
+    type: "string",
+    help: "sqlite:///path/state.db (default: DIR/state.db), etcd://host:port[,host:port], memory://",
+  },
   "disable-agent": { type: "boolean", help: "run the control plane only, no node agent on this machine" },
   help: { type: "boolean", help: "show this help" },
 };
@@ -73,7 +79,9 @@ export async function serverCommand(args: string[]): Promise<void> {
   if (!flags["disable-agent"]) {
     console.error("kites server: the node agent is not built yet; running the control plane only");
   }
-  console.error(`kites server: ready on https://${urlHost}:${server.port} (datastore ${backend.name}) in ${Math.round(performance.now() - started)} ms`);
+  console.error(
+    `kites server: ready on https://${urlHost}:${server.port} (datastore ${backend.name}) in ${Math.round(performance.now() - started)} ms`,
+  );
   console.log(`export KUBECONFIG=${kubeconfig}`);
 
   let stopping = false;

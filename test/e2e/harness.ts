@@ -36,23 +36,31 @@ export interface TestServer {
   kubeconfig: string;
   port: number;
   /** Runs kubectl (optionally a given minor version) against this server. */
-  kubectl(args: string[], opts?: { version?: string; stdin?: string; env?: Record<string, string> }): KubectlResult;
+  kubectl(
+    args: string[],
+    opts?: { version?: string; stdin?: string; env?: Record<string, string> },
+  ): KubectlResult;
   /** Stops the server (SIGTERM) and removes its data dir unless `keep`. */
   stop(opts?: { keep?: boolean }): Promise<void>;
   process: ChildProcess;
 }
 
 /** Starts `kites server` on a free port; resolves once it printed its kubeconfig line. */
-export async function startServer(opts: { dataDir?: string; datastore?: string } = {}): Promise<TestServer> {
+export async function startServer(
+  opts: { dataDir?: string; datastore?: string; port?: number } = {},
+): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "kites-e2e-"));
-  const args = ["server", "--data-dir", dataDir, "--port", "0", "--disable-agent"];
+  const args = ["server", "--data-dir", dataDir, "--port", String(opts.port ?? 0), "--disable-agent"];
   if (opts.datastore) args.push("--datastore", opts.datastore);
   const child = spawn(join(ROOT, "bin", "kites"), args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
   const kubeconfig = await new Promise<string>((resolve, reject) => {
     let out = "";
-    const timer = setTimeout(() => reject(new Error(`kites server did not start in 30 s: ${stderr}`)), 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`kites server did not start in 30 s: ${stderr}`)),
+      30_000,
+    );
     child.stdout!.on("data", (c: Buffer) => {
       out += c.toString();
       const m = /export KUBECONFIG=(\S+)/.exec(out);

@@ -58,10 +58,15 @@ for (const version of VERSIONS) {
       ok(["patch", "cm", "web", "--type=merge", "-p", '{"data":{"c":"y"}}']);
       ok(["patch", "cm", "web", "-p", '{"data":{"d":"z"}}']);
       assert.equal(ok(["get", "cm", "web", "-o", "jsonpath={.data}"]), '{"a":"1","b":"x","c":"y","d":"z"}');
-      const json = JSON.parse(ok(["get", "cm", "web", "-o", "json"])) as { metadata: Record<string, unknown> };
+      const json = JSON.parse(ok(["get", "cm", "web", "-o", "json"])) as {
+        metadata: Record<string, unknown>;
+      };
       assert.match(String(json.metadata.uid), /^[0-9a-f-]{36}$/);
       assert.match(String(json.metadata.resourceVersion), /^\d+$/);
-      assert.match(ok(["apply", "-f", "-", "--validate=false"], yaml.replace('"1"', '"2"')), /configmap\/web configured/);
+      assert.match(
+        ok(["apply", "-f", "-", "--validate=false"], yaml.replace('"1"', '"2"')),
+        /configmap\/web configured/,
+      );
       assert.equal(ok(["get", "cm", "web", "-o", "jsonpath={.data.a}"]), "2");
       assert.match(ok(["delete", "cm", "web"]), /configmap "web" deleted/);
       const gone = k(["get", "cm", "web"]);
@@ -71,7 +76,10 @@ for (const version of VERSIONS) {
 
     it("answers bad input with upstream's Status and changes nothing", () => {
       ok(["create", "configmap", "keep", "--from-literal=a=b"]);
-      const dup = k(["create", "-f", "-", "--validate=false"], `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"keep"},"data":{"a":"other"}}`);
+      const dup = k(
+        ["create", "-f", "-", "--validate=false"],
+        `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"keep"},"data":{"a":"other"}}`,
+      );
       assert.match(dup.stderr, /Error from server \(AlreadyExists\).*configmaps "keep" already exists/);
       assert.equal(ok(["get", "cm", "keep", "-o", "jsonpath={.data.a}"]), "b");
       const bad = k(
@@ -79,9 +87,15 @@ for (const version of VERSIONS) {
         `{"apiVersion":"apps/v1","kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":-1,"selector":{"matchLabels":{"a":"b"}},"template":{"metadata":{"labels":{"a":"b"}},"spec":{"containers":[{"name":"c","image":"x"}]}}}}`,
       );
       assert.notEqual(bad.code, 0);
-      assert.match(bad.stderr, /The Deployment "d" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0/);
+      assert.match(
+        bad.stderr,
+        /The Deployment "d" is invalid: spec.replicas: Invalid value: -1: must be greater than or equal to 0/,
+      );
       assert.equal(k(["get", "deploy", "d"]).code, 1);
-      const malformed = k(["create", "-f", "-", "--validate=false"], `{"apiVersion":"v1","kind":"ConfigMap","metadata":`);
+      const malformed = k(
+        ["create", "-f", "-", "--validate=false"],
+        `{"apiVersion":"v1","kind":"ConfigMap","metadata":`,
+      );
       assert.notEqual(malformed.code, 0);
       const missingNs = k(["create", "cm", "x", "-n", "nope", "--from-literal=a=b"]);
       assert.match(missingNs.stderr, /namespaces "nope" not found/);
@@ -94,7 +108,16 @@ for (const version of VERSIONS) {
       const all = ok(["get", "cm", "-A"]);
       assert.match(all, /^NAMESPACE\s+NAME\s+DATA\s+AGE$/m);
       assert.match(all, /^team-a\s+aa\s+1/m);
-      const sorted = ok(["get", "cm", "-n", "team-a", "--sort-by=.metadata.name", "-o", "custom-columns=N:.metadata.name", "--no-headers"]);
+      const sorted = ok([
+        "get",
+        "cm",
+        "-n",
+        "team-a",
+        "--sort-by=.metadata.name",
+        "-o",
+        "custom-columns=N:.metadata.name",
+        "--no-headers",
+      ]);
       assert.deepEqual(sorted.trim().split("\n"), ["aa", "zz"]);
       const page = ok(["get", "cm", "-n", "team-a", "--chunk-size=1", "-o", "name"]);
       assert.deepEqual(page.trim().split("\n"), ["configmap/aa", "configmap/zz"]);

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { PodSpec } from "../types/core-v1.ts";
+import type { PodSpec, PodTemplateSpec } from "../types/core-v1.ts";
 import {
   defaultPodOnlyFields,
   defaultPodSpec,
@@ -116,9 +116,12 @@ test("serviceAccount and serviceAccountName are kept in step", () => {
 });
 
 test("defaultPodTemplateSpec defaults the nested spec", () => {
-  const tpl = { metadata: { labels: { app: "x" } }, spec: { containers: [{ name: "c", image: "nginx" }] } };
+  const tpl: PodTemplateSpec = {
+    metadata: { labels: { app: "x" } },
+    spec: { containers: [{ name: "c", image: "nginx" }] },
+  };
   defaultPodTemplateSpec(tpl);
-  assert.equal(tpl.spec.containers[0]!.imagePullPolicy, "Always");
+  assert.equal(tpl.spec!.containers[0]!.imagePullPolicy, "Always");
   assert.deepEqual(tpl.metadata, { labels: { app: "x" } });
 });
 

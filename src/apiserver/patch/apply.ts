@@ -26,7 +26,11 @@ export function applyPatch(info: KindInfo, cur: KubeObject, type: string, body: 
       out = applyStrategicMergePatch(cur, patch, patchSchemaFor(info.group, info.version, info.kind));
       break;
     case "application/apply-patch+yaml":
-      throw new StatusError(415, "UnsupportedMediaType", "server-side apply (application/apply-patch+yaml) is not supported by kites yet");
+      throw new StatusError(
+        415,
+        "UnsupportedMediaType",
+        "server-side apply (application/apply-patch+yaml) is not supported by kites yet",
+      );
     default:
       throw new StatusError(
         415,
@@ -34,6 +38,7 @@ export function applyPatch(info: KindInfo, cur: KubeObject, type: string, body: 
         `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json`,
       );
   }
-  if (out === null || typeof out !== "object" || Array.isArray(out)) throw badRequest("the patch did not produce an object");
+  if (out === null || typeof out !== "object" || Array.isArray(out))
+    throw badRequest("the patch did not produce an object");
   return out as KubeObject;
 }

@@ -60,7 +60,8 @@ export function storageError(err: unknown, gr: GroupResource, name: string): unk
   if (err instanceof CompactedError) {
     return expired(`The resourceVersion for the provided list is too old.`);
   }
-  if (err instanceof FutureRevisionError) return timeout(`Too large resource version: ${err.requested}, current: ${err.current}`, 1);
+  if (err instanceof FutureRevisionError)
+    return timeout(`Too large resource version: ${err.requested}, current: ${err.current}`, 1);
   return err;
 }
 
@@ -101,15 +102,19 @@ export class ResourceStore {
     return invalid(this.info.kind, this.info.group, name, errs);
   }
 
-  /** Checks that a body is of this kind and version. */
+  /** Checks that a body is of this kind and version; a body that names neither gets the endpoint's, as upstream. */
   checkKind(obj: KubeObject): void {
+    obj.apiVersion ??= this.info.apiVersion;
+    obj.kind ??= this.info.kind;
     if (obj.apiVersion !== this.info.apiVersion) {
       throw badRequest(
         `the API version in the data (${obj.apiVersion ?? ""}) does not match the expected API version (${this.info.apiVersion})`,
       );
     }
     if (obj.kind !== this.info.kind) {
-      throw badRequest(`the kind in the data (${obj.kind ?? ""}) does not match the expected kind (${this.info.kind})`);
+      throw badRequest(
+        `the kind in the data (${obj.kind ?? ""}) does not match the expected kind (${this.info.kind})`,
+      );
     }
   }
 
@@ -160,7 +165,9 @@ export class ResourceStore {
     this.checkKind(next);
     const name = cur.obj.metadata.name ?? "";
     if (next.metadata?.name !== undefined && next.metadata.name !== name) {
-      throw badRequest(`the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${next.metadata.name}) does not match the name on the URL (${name})`,
+      );
     }
     const rv = next.metadata?.resourceVersion;
     if (rv && rv !== String(cur.rev)) throw conflict(this.gr, name);
@@ -175,7 +182,9 @@ export class ResourceStore {
     });
     obj.metadata.resourceVersion = String(cur.rev);
     this.strategy.prepareForUpdate?.(obj, cur.obj);
-    const errs = this.rules?.validateUpdate ? this.rules.validateUpdate(obj, cur.obj) : (this.rules?.validate(obj) ?? []);
+    const errs = this.rules?.validateUpdate
+      ? this.rules.validateUpdate(obj, cur.obj)
+      : (this.rules?.validate(obj) ?? []);
     if (errs.length) throw this.invalid(name, errs);
     if (deepEqual(obj, cur.obj)) return cur;
     if (opts.dryRun) return { key: cur.key, obj, json: JSON.stringify(obj), rev: cur.rev };
@@ -192,7 +201,12 @@ export class ResourceStore {
   }
 
   /** PUT: replaces the object; a stale resourceVersion is a 409. */
-  async update(namespace: string, name: string, body: KubeObject, opts: WriteOptions = {}): Promise<CachedObject> {
+  async update(
+    namespace: string,
+    name: string,
+    body: KubeObject,
+    opts: WriteOptions = {},
+  ): Promise<CachedObject> {
     const cur = await this.get(namespace, name);
     try {
       return await this.writeUpdate(cur, body, opts);
@@ -247,7 +261,9 @@ export class ResourceStore {
       let obj = structuredClone(cur.obj);
       const finalizer = propagationFinalizer(req);
       if (finalizer && !obj.metadata.deletionTimestamp) {
-        const fins = (obj.metadata.finalizers ?? []).filter((f) => f !== "orphan" && f !== "foregroundDeletion");
+        const fins = (obj.metadata.finalizers ?? []).filter(
+          (f) => f !== "orphan" && f !== "foregroundDeletion",
+        );
         obj.metadata.finalizers = [...fins, finalizer];
       }
       const grace = this.strategy.gracePeriod?.(obj, req.gracePeriodSeconds) ?? req.gracePeriodSeconds;
@@ -279,6 +295,7 @@ export class ResourceStore {
 /** The finalizer a propagation policy asks for (Foreground and Orphan), as upstream's registry adds it. */
 function propagationFinalizer(req: DeleteRequest): string | undefined {
   if (req.propagationPolicy === "Foreground") return "foregroundDeletion";
-  if (req.propagationPolicy === "Orphan" || (req.propagationPolicy === undefined && req.orphanDependents)) return "orphan";
+  if (req.propagationPolicy === "Orphan" || (req.propagationPolicy === undefined && req.orphanDependents))
+    return "orphan";
   return undefined;
 }

@@ -5,7 +5,8 @@
  */
 import type { KindInfo } from "../../api/kinds.ts";
 import type { KubeObject } from "../../api/object.ts";
-import type { Pod } from "../../api/types/core-v1.ts";
+import { patchAllocatedServiceValues } from "../../api/defaults/core.ts";
+import type { Pod, Service } from "../../api/types/core-v1.ts";
 
 export interface KindStrategy {
   /** Deletes with a grace period (deletionTimestamp first, removal later). */
@@ -26,7 +27,8 @@ export function podQOSClass(pod: Pod): "Guaranteed" | "Burstable" | "BestEffort"
     const lim = c.resources?.limits ?? {};
     for (const r of ["cpu", "memory"]) {
       if (req[r] !== undefined || lim[r] !== undefined) any = true;
-      if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r]))) guaranteed = false;
+      if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r])))
+        guaranteed = false;
     }
   }
   if (!any) return "BestEffort";
@@ -55,11 +57,19 @@ const namespaceStrategy: KindStrategy = {
   },
 };
 
+const serviceStrategy: KindStrategy = {
+  // A PUT that omits allocated values (clusterIP, nodePorts) keeps them, as upstream.
+  prepareForUpdate(obj, old) {
+    patchAllocatedServiceValues(obj as unknown as Service, old as unknown as Service);
+  },
+};
+
 const NONE: KindStrategy = {};
 
 /** The strategy for a kind. */
 export function strategyFor(info: KindInfo): KindStrategy {
   if (info.group === "" && info.kind === "Pod") return podStrategy;
   if (info.group === "" && info.kind === "Namespace") return namespaceStrategy;
+  if (info.group === "" && info.kind === "Service") return serviceStrategy;
   return NONE;
 }

@@ -161,10 +161,14 @@ export class SqliteBackend implements Backend {
       "INSERT INTO kv (rev, key, created, deleted, create_rev, prev_rev, value) VALUES (?, ?, ?, ?, ?, ?, ?)",
     );
     // The newest version of each key at or below a revision, live keys only, in key order.
+    // Walking the (key, rev) index in key order needs no sort; only the columns a KeyValue needs.
     this.stList = db.prepare(
-      `SELECT kv.* FROM (SELECT MAX(rev) AS mr FROM kv WHERE key >= ? AND key < ? AND rev <= ? GROUP BY key) m
-       JOIN kv ON kv.rev = m.mr WHERE kv.deleted = 0 ORDER BY kv.key LIMIT ?`,
+      `SELECT k.key, k.value, k.create_rev, k.rev FROM kv k
+       WHERE k.key >= ? AND k.key < ? AND k.deleted = 0
+         AND k.rev = (SELECT MAX(k2.rev) FROM kv k2 WHERE k2.key = k.key AND k2.rev <= ?)
+       ORDER BY k.key LIMIT ?`,
     );
+    this.stList.raw(true);
     this.stCount = db.prepare(
       `SELECT count(*) AS n FROM (SELECT MAX(rev) AS mr FROM kv WHERE key >= ? AND key < ? GROUP BY key) m
        JOIN kv ON kv.rev = m.mr WHERE kv.deleted = 0`,
@@ -296,11 +300,19 @@ export class SqliteBackend implements Backend {
     this.checkRevision(revision);
     const limit = opts.limit && opts.limit > 0 ? opts.limit : -1;
     const from = opts.startKey && opts.startKey > prefix ? opts.startKey : prefix;
-    const rows = this.stList.all(from, prefixEnd(prefix), revision, limit > 0 ? limit + 1 : -1) as Row[];
+    const rows = this.stList.all(from, prefixEnd(prefix), revision, limit > 0 ? limit + 1 : -1) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
     const more = limit > 0 && rows.length > limit;
     const n = more ? limit : rows.length;
     const kvs = new Array<KeyValue>(n);
-    for (let i = 0; i < n; i++) kvs[i] = toKv(rows[i]!);
+    for (let i = 0; i < n; i++) {
+      const r = rows[i]!;
+      kvs[i] = { key: r[0], value: r[1], createRevision: r[2], modRevision: r[3] };
+    }
     return { kvs, revision, more };
   }
 
