@@ -97,6 +97,18 @@ for (const version of VERSIONS) {
         `{"apiVersion":"v1","kind":"ConfigMap","metadata":`,
       );
       assert.notEqual(malformed.code, 0);
+      const huge = k(
+        ["create", "-f", "-", "--validate=false"],
+        JSON.stringify({
+          apiVersion: "v1",
+          kind: "ConfigMap",
+          metadata: { name: "huge" },
+          data: { big: "x".repeat(4 * 1024 * 1024) },
+        }),
+      );
+      assert.notEqual(huge.code, 0);
+      assert.match(huge.stderr, /Request entity too large/);
+      assert.equal(k(["get", "cm", "huge"]).code, 1);
       const missingNs = k(["create", "cm", "x", "-n", "nope", "--from-literal=a=b"]);
       assert.match(missingNs.stderr, /namespaces "nope" not found/);
     });
