@@ -4,6 +4,36 @@
  * (`apidiscovery.k8s.io` v2 and v2beta1) that kubectl asks for first.
  */
 import { allKinds, type KindInfo } from "../api/kinds.ts";
+import { reviewResources } from "./auth/reviews.ts";
+
+/** What discovery needs of a resource; every KindInfo is one. */
+type Resource = Pick<
+  KindInfo,
+  | "group"
+  | "version"
+  | "kind"
+  | "resource"
+  | "singularName"
+  | "namespaced"
+  | "verbs"
+  | "shortNames"
+  | "categories"
+  | "subresources"
+>;
+
+/** The served kinds plus the create-only review resources that are answered, not stored. */
+function allResources(): Resource[] {
+  const reviews: Resource[] = reviewResources.map((r) => ({
+    ...r,
+    singularName: r.resource.replace(/s$/, ""),
+    namespaced: false,
+    verbs: ["create"],
+    shortNames: [],
+    categories: [],
+    subresources: [],
+  }));
+  return [...allKinds(), ...reviews];
+}
 
 /** The Kubernetes release whose API we follow (kubectl picks its version by `minor`). */
 export const KUBE_MAJOR = "1";
@@ -25,12 +55,12 @@ export function versionInfo(): Record<string, string> {
 
 interface GroupVersions {
   group: string;
-  versions: Map<string, KindInfo[]>;
+  versions: Map<string, Resource[]>;
 }
 
 function groups(): GroupVersions[] {
   const out = new Map<string, GroupVersions>();
-  for (const k of allKinds()) {
+  for (const k of allResources()) {
     let g = out.get(k.group);
     if (!g) out.set(k.group, (g = { group: k.group, versions: new Map() }));
     let v = g.versions.get(k.version);
@@ -40,7 +70,7 @@ function groups(): GroupVersions[] {
   return [...out.values()];
 }
 
-function resourceList(group: string, version: string, kinds: KindInfo[]): Record<string, unknown> {
+function resourceList(group: string, version: string, kinds: Resource[]): Record<string, unknown> {
   const resources: Record<string, unknown>[] = [];
   for (const k of kinds) {
     const r: Record<string, unknown> = {

@@ -15,6 +15,7 @@ import { pruneUnknownFields } from "./openapi/unknown-fields.ts";
 import { applyPatch } from "./patch/apply.ts";
 import type { ResourceStore, DeleteRequest } from "./registry/store.ts";
 import type { RequestInfo } from "./request-info.ts";
+import { toScale, writeScale } from "./scale.ts";
 import { tableRenderer, wantsTable } from "./table-output.ts";
 import type { CachedObject } from "./watch-cache.ts";
 
@@ -127,6 +128,40 @@ export class ResourceHandler {
     private readonly signal: AbortSignal,
   ) {}
 
+  /** GET, PUT and PATCH of `<workload>/scale`. */
+  private async scale(
+    req: IncomingMessage,
+    res: ServerResponse,
+    store: ResourceStore,
+    ri: RequestInfo,
+    q: URLSearchParams,
+  ): Promise<void> {
+    if (ri.verb === "get") {
+      sendJson(res, 200, JSON.stringify(toScale(await store.get(ri.namespace, ri.name))));
+      return;
+    }
+    const body = await readBody(req);
+    let edit: (cur: KubeObject) => unknown;
+    if (ri.verb === "update") {
+      const want = decodeObject(body, req.headers["content-type"]);
+      edit = () => want;
+    } else if (ri.verb === "patch") {
+      const type = mediaType(req.headers["content-type"]);
+      const scaleInfo = { ...store.info, group: "autoscaling", version: "v1", kind: "Scale" };
+      edit = (cur) => applyPatch(scaleInfo, cur, type, body.toString("utf8"));
+    } else {
+      throw methodNotAllowed();
+    }
+    const scale = await writeScale(
+      store,
+      ri.namespace,
+      ri.name,
+      (cur) => edit(cur as unknown as KubeObject),
+      dryRun(q),
+    );
+    sendJson(res, 200, JSON.stringify(scale));
+  }
+
   async handle(
     req: IncomingMessage,
     res: ServerResponse,
@@ -147,6 +182,10 @@ export class ResourceHandler {
     const one = (o: CachedObject, code = 200): void =>
       sendJson(res, code, render ? render.list([o], o.rev, "") : o.json, contentType);
     const sub = ri.subresource;
+    if (sub === "scale" && info.subresources.some((s) => s.name === "scale")) {
+      await this.scale(req, res, store, ri, q);
+      return;
+    }
     if (sub && sub !== "status") {
       throw new StatusError(
         404,

@@ -11,6 +11,9 @@ import { kindByGroupResource, allKinds, type KindInfo } from "../api/kinds.ts";
 import { rulesFor } from "../api/rules.ts";
 import { forbidden, internalError, notFound, StatusError, unauthorized } from "../api/status-error.ts";
 import type { Backend } from "../storage/backend.ts";
+import { AllowAuthenticated, type Authorizer, type UserInfo } from "./auth/authorizer.ts";
+import { answerReview } from "./auth/reviews.ts";
+import { decodeObject, readBody } from "./body.ts";
 import { Discovery } from "./discovery.ts";
 import { OpenApi } from "./openapi.ts";
 import { ResourceStore } from "./registry/store.ts";
@@ -26,12 +29,6 @@ export interface ApiServerConfig {
   tokens: Map<string, string>;
   host: string;
   port: number;
-}
-
-/** Who made a request. */
-interface User {
-  name: string;
-  groups: string[];
 }
 
 function sendStatus(res: ServerResponse, err: StatusError): void {
@@ -52,6 +49,7 @@ export class ApiServer {
   private readonly openapi = new OpenApi();
   private readonly handler: ResourceHandler;
   private readonly abort = new AbortController();
+  private readonly authorizer: Authorizer = AllowAuthenticated;
   port = 0;
 
   constructor(private readonly config: ApiServerConfig) {
@@ -92,19 +90,19 @@ export class ApiServer {
     }
   }
 
-  private authenticate(req: IncomingMessage): User | undefined {
+  private authenticate(req: IncomingMessage): UserInfo | undefined {
     const sock = req.socket as TLSSocket;
     if (sock.authorized) {
       const cert = sock.getPeerCertificate();
       const subject = cert.subject as unknown as Record<string, string | string[]> | undefined;
       const cn = subject?.CN;
       const o = subject?.O;
-      if (cn) return { name: String(cn), groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
+      if (cn) return { username: String(cn), groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
     }
     const auth = req.headers.authorization;
     if (auth?.startsWith("Bearer ")) {
       const user = this.config.tokens.get(auth.slice(7).trim());
-      if (user) return { name: user, groups: ["system:masters"] };
+      if (user) return { username: user, groups: ["system:masters"] };
     }
     return undefined;
   }
@@ -113,10 +111,7 @@ export class ApiServer {
     const url = new URL(req.url ?? "/", "https://kites");
     const path = url.pathname.replace(/\/+$/, "") || "/";
     if (path === "/healthz" || path === "/livez" || path === "/readyz") {
-      const verbose = url.searchParams.has("verbose");
-      const body = verbose ? `[+]ping ok\n[+]datastore ok\n${path.slice(1)} check passed\n` : "ok";
-      res.writeHead(200, { "Content-Type": "text/plain; charset=utf-8" });
-      res.end(body);
+      await this.health(path.slice(1), url.searchParams.has("verbose"), res);
       return;
     }
     const user = this.authenticate(req);
@@ -148,10 +143,56 @@ export class ApiServer {
         return;
       }
     }
+    if (req.method === "POST" && path.endsWith("reviews")) {
+      const answer = answerReview(
+        path,
+        decodeObject(await readBody(req), req.headers["content-type"]),
+        user,
+        this.authorizer,
+      );
+      if (answer) {
+        const body = JSON.stringify(answer);
+        res.writeHead(201, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+        res.end(body);
+        return;
+      }
+    }
     const ri = parseRequestInfo(req.method ?? "GET", path, url.searchParams);
     if (!ri.isResource)
       throw new StatusError(404, "NotFound", "the server could not find the requested resource");
+    const decision = this.authorizer.authorize({ user, ...ri });
+    if (!decision.allowed) {
+      throw forbidden(
+        { group: ri.group, resource: ri.resource },
+        ri.name,
+        `User "${user.username}" cannot ${ri.verb} resource "${ri.resource}" in API group "${ri.group}"`,
+      );
+    }
     await this.handler.handle(req, res, ri, url.searchParams);
+  }
+
+  /**
+   * The health endpoints, with upstream's text: each check on its own line in verbose mode;
+   * `datastore` reads the datastore's revision and fails when it cannot.
+   */
+  private async health(name: string, verbose: boolean, res: ServerResponse): Promise<void> {
+    const checks: [string, string | undefined][] = [["ping", undefined]];
+    try {
+      await this.config.backend.get("/kites/healthz");
+      checks.push(["datastore", undefined]);
+    } catch (e) {
+      checks.push(["datastore", e instanceof Error ? e.message : String(e)]);
+    }
+    const failed = checks.filter(([, err]) => err !== undefined);
+    const lines = checks.map(([n, err]) =>
+      err === undefined ? `[+]${n} ok` : `[-]${n} failed: reason withheld`,
+    );
+    const body =
+      verbose || failed.length
+        ? `${lines.join("\n")}\n${name} check ${failed.length ? "failed" : "passed"}\n`
+        : "ok";
+    res.writeHead(failed.length ? 500 : 200, { "Content-Type": "text/plain; charset=utf-8" });
+    res.end(body);
   }
 
   /** Starts listening; resolves once the socket is bound. */

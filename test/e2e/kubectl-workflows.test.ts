@@ -1,0 +1,114 @@
+/**
+ * e2e: kubectl workflows beyond CRUD against a real kites server — apply/diff/re-apply of a
+ * Deployment with strategic merge patches, scale through the scale subresource, describe,
+ * explain from OpenAPI v3, server-side dry run, wait, auth can-i/whoami, strict field
+ * validation, and the health endpoints.
+ */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { kubectlMissing, startServer, type TestServer } from "./harness.ts";
+
+const DEPLOY = (value: string): string => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: busybox
+        env: [{name: A, value: "${value}"}]
+      - name: sidecar
+        image: busybox
+`;
+
+for (const version of ["1.30", "1.33"]) {
+  describe(`kubectl ${version} workflows`, { skip: kubectlMissing(version) }, () => {
+    let s: TestServer;
+    const k = (args: string[], stdin?: string) => s.kubectl(args, { version, ...(stdin ? { stdin } : {}) });
+    const ok = (args: string[], stdin?: string): string => {
+      const r = k(args, stdin);
+      assert.equal(r.code, 0, `kubectl ${args.join(" ")} failed: ${r.stderr}`);
+      return r.stdout;
+    };
+    before(async () => {
+      s = await startServer();
+    });
+    after(async () => {
+      await s?.stop();
+    });
+
+    it("applies, diffs and re-applies a Deployment with default (server-side) validation", () => {
+      assert.match(ok(["apply", "-f", "-"], DEPLOY("1")), /deployment.apps\/web created/);
+      assert.match(ok(["apply", "-f", "-"], DEPLOY("1")), /deployment.apps\/web unchanged/);
+      const diff = k(["diff", "-f", "-"], DEPLOY("2"));
+      assert.equal(diff.code, 1, "diff exits 1 when there is a difference");
+      assert.match(diff.stdout, /-\s+value: "1"\n\+\s+value: "2"/);
+      assert.match(ok(["apply", "-f", "-"], DEPLOY("2")), /deployment.apps\/web configured/);
+      const got = JSON.parse(ok(["get", "deploy", "web", "-o", "json"])) as {
+        metadata: { generation: number };
+        spec: { template: { spec: { containers: { name: string; env?: { value: string }[] }[] } } };
+      };
+      assert.deepEqual(
+        got.spec.template.spec.containers.map((c) => c.name),
+        ["web", "sidecar"],
+        "the strategic merge patch kept both containers",
+      );
+      assert.equal(got.spec.template.spec.containers[0]!.env![0]!.value, "2");
+      assert.equal(got.metadata.generation, 2);
+      assert.match(ok(["get", "deploy", "web"]), /^web\s+0\/2\s+0\s+0\s+\d+s$/m);
+    });
+
+    it("scales through the scale subresource and refuses a negative count", () => {
+      assert.match(ok(["scale", "deploy", "web", "--replicas=5"]), /deployment.apps\/web scaled/);
+      assert.equal(ok(["get", "deploy", "web", "-o", "jsonpath={.spec.replicas}"]), "5");
+      const scale = JSON.parse(
+        ok(["get", "--raw", "/apis/apps/v1/namespaces/default/deployments/web/scale"]),
+      ) as {
+        kind: string;
+        spec: { replicas: number };
+        status: { selector: string };
+      };
+      assert.equal(scale.kind, "Scale");
+      assert.equal(scale.spec.replicas, 5);
+      assert.equal(scale.status.selector, "app=web");
+      ok(["wait", "--for=jsonpath={.spec.replicas}=5", "deploy/web", "--timeout=10s"]);
+    });
+
+    it("describes and explains", () => {
+      const d = ok(["describe", "deploy", "web"]);
+      assert.match(d, /^Name:\s+web$/m);
+      assert.match(d, /^Replicas:\s+5 desired/m);
+      assert.match(d, /^StrategyType:\s+RollingUpdate$/m);
+      const e = ok(["explain", "pod.spec.containers.image"]);
+      assert.match(e, /FIELD:\s+image <string>/);
+      assert.match(e, /DESCRIPTION:/);
+    });
+
+    it("dry-runs on the server without storing, and rejects unknown fields strictly", () => {
+      assert.match(
+        ok(["create", "configmap", "dry", "--from-literal=a=b", "--dry-run=server"]),
+        /configmap\/dry created \(server dry run\)/,
+      );
+      assert.equal(k(["get", "cm", "dry"]).code, 1);
+      const strict = k(
+        ["apply", "-f", "-"],
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: typo\ndatta:\n  a: b\n`,
+      );
+      assert.notEqual(strict.code, 0);
+      assert.match(strict.stderr, /unknown field "datta"/);
+      assert.equal(k(["get", "cm", "typo"]).code, 1);
+    });
+
+    it("answers auth can-i and whoami, and reports health", () => {
+      assert.equal(ok(["auth", "can-i", "create", "pods"]).trim(), "yes");
+      assert.match(ok(["auth", "whoami"]), /kites-admin/);
+      assert.match(ok(["get", "--raw", "/readyz?verbose"]), /\[\+\]datastore ok\nreadyz check passed/);
+    });
+  });
+}
