@@ -17,7 +17,8 @@ import { decodeObject, readBody } from "./body.ts";
 import { Discovery } from "./discovery.ts";
 import { OpenApi } from "./openapi.ts";
 import { ResourceStore } from "./registry/store.ts";
-import { parseRequestInfo } from "./request-info.ts";
+import { ApiMetrics } from "./metrics.ts";
+import { parseRequestInfo, type RequestInfo } from "./request-info.ts";
 import { ResourceHandler } from "./resource-handler.ts";
 import { WatchCache } from "./watch-cache.ts";
 import type { ClusterPki } from "./pki.ts";
@@ -50,6 +51,7 @@ export class ApiServer {
   private readonly handler: ResourceHandler;
   private readonly abort = new AbortController();
   private readonly authorizer: Authorizer = AllowAuthenticated;
+  private readonly metrics = new ApiMetrics();
   port = 0;
 
   constructor(private readonly config: ApiServerConfig) {
@@ -107,9 +109,30 @@ export class ApiServer {
     return undefined;
   }
 
+  /** Times and counts a request under upstream's metric labels once it is answered. */
+  private observe(req: IncomingMessage, res: ServerResponse, ri: RequestInfo): void {
+    const start = performance.now();
+    const method = req.method ?? "GET";
+    const verb = !ri.isResource
+      ? method
+      : ri.verb === "list" || ri.verb === "watch" || ri.verb === "deletecollection"
+        ? ri.verb.toUpperCase()
+        : method === "PATCH" && req.headers["content-type"]?.startsWith("application/apply-patch")
+          ? "APPLY"
+          : method;
+    const resource = ri.subresource ? `${ri.resource}/${ri.subresource}` : ri.resource;
+    if (verb === "WATCH") this.metrics.watch(resource, 1);
+    res.once("close", () => {
+      if (verb === "WATCH") this.metrics.watch(resource, -1);
+      this.metrics.request(verb, resource, res.statusCode, (performance.now() - start) / 1000);
+    });
+  }
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? "/", "https://kites");
     const path = url.pathname.replace(/\/+$/, "") || "/";
+    const ri = parseRequestInfo(req.method ?? "GET", path, url.searchParams);
+    this.observe(req, res, ri);
     if (path === "/healthz" || path === "/livez" || path === "/readyz") {
       await this.health(path.slice(1), url.searchParams.has("verbose"), res);
       return;
@@ -157,7 +180,12 @@ export class ApiServer {
         return;
       }
     }
-    const ri = parseRequestInfo(req.method ?? "GET", path, url.searchParams);
+    if (req.method === "GET" && path === "/metrics") {
+      const text = this.metrics.render();
+      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+      res.end(text);
+      return;
+    }
     if (!ri.isResource)
       throw new StatusError(404, "NotFound", "the server could not find the requested resource");
     const decision = this.authorizer.authorize({ user, ...ri });

@@ -109,6 +109,12 @@ for (const version of ["1.30", "1.33"]) {
       assert.equal(ok(["auth", "can-i", "create", "pods"]).trim(), "yes");
       assert.match(ok(["auth", "whoami"]), /kites-admin/);
       assert.match(ok(["get", "--raw", "/readyz?verbose"]), /\[\+\]datastore ok\nreadyz check passed/);
+      const metrics = ok(["get", "--raw", "/metrics"]);
+      assert.match(metrics, /^apiserver_request_total\{code="201",resource="deployments",verb="POST"\} 1$/m);
+      assert.match(
+        metrics,
+        /^apiserver_request_duration_seconds_count\{resource="deployments",verb="GET"\} \d+$/m,
+      );
     });
   });
 }
