@@ -16,7 +16,7 @@ import {
   notSupported,
   required,
 } from "../field-errors.ts";
-import { type KindRules, kindRules } from "../object.ts";
+import { type KindRules, kindRules, type ObjectMeta } from "../object.ts";
 import {
   LabelSelectorError,
   type Selector,
@@ -235,26 +235,37 @@ export function validateDeploymentSpec(spec: DeploymentSpec | undefined): FieldE
   return errs;
 }
 
-const deploymentRules: KindRules<Deployment> = {
-  defaults: defaultDeployment,
-  validate(obj) {
-    return [
-      ...validateObjectMeta(obj.metadata, { namespaced: true, nameFn: nameIsDNSSubdomain }, META),
-      ...validateDeploymentSpec(obj.spec),
-    ];
-  },
-  validateUpdate(obj, old) {
-    return [
-      ...validateObjectMetaUpdate(obj.metadata, old.metadata, META),
-      ...validateDeploymentSpec(obj.spec),
-      ...validateImmutableField(
-        obj.spec?.selector ?? null,
-        old.spec?.selector ?? null,
-        SPEC.child("selector"),
-      ),
-    ];
-  },
-};
+/**
+ * The rules of a workload kind whose label selector is immutable: metadata plus `validateSpec`
+ * on create; on update, metadata changes, the spec again, and the selector unchanged.
+ */
+function selectorWorkloadRules<T extends { metadata: ObjectMeta; spec?: { selector?: unknown } }>(
+  defaults: (obj: T) => void,
+  validateSpec: (spec: T["spec"]) => FieldError[],
+): KindRules<T> {
+  return {
+    defaults,
+    validate(obj) {
+      return [
+        ...validateObjectMeta(obj.metadata, { namespaced: true, nameFn: nameIsDNSSubdomain }, META),
+        ...validateSpec(obj.spec),
+      ];
+    },
+    validateUpdate(obj, old) {
+      return [
+        ...validateObjectMetaUpdate(obj.metadata, old.metadata, META),
+        ...validateSpec(obj.spec),
+        ...validateImmutableField(
+          obj.spec?.selector ?? null,
+          old.spec?.selector ?? null,
+          SPEC.child("selector"),
+        ),
+      ];
+    },
+  };
+}
+
+const deploymentRules = selectorWorkloadRules<Deployment>(defaultDeployment, validateDeploymentSpec);
 
 // ---- ReplicaSet ---------------------------------------------------------------------------
 
@@ -276,26 +287,7 @@ export function validateReplicaSetSpec(spec: ReplicaSetSpec | undefined): FieldE
   return errs;
 }
 
-const replicaSetRules: KindRules<ReplicaSet> = {
-  defaults: defaultReplicaSet,
-  validate(obj) {
-    return [
-      ...validateObjectMeta(obj.metadata, { namespaced: true, nameFn: nameIsDNSSubdomain }, META),
-      ...validateReplicaSetSpec(obj.spec),
-    ];
-  },
-  validateUpdate(obj, old) {
-    return [
-      ...validateObjectMetaUpdate(obj.metadata, old.metadata, META),
-      ...validateReplicaSetSpec(obj.spec),
-      ...validateImmutableField(
-        obj.spec?.selector ?? null,
-        old.spec?.selector ?? null,
-        SPEC.child("selector"),
-      ),
-    ];
-  },
-};
+const replicaSetRules = selectorWorkloadRules<ReplicaSet>(defaultReplicaSet, validateReplicaSetSpec);
 
 // ---- DaemonSet ----------------------------------------------------------------------------
 
@@ -366,26 +358,7 @@ export function validateDaemonSetSpec(spec: DaemonSetSpec | undefined): FieldErr
   return errs;
 }
 
-const daemonSetRules: KindRules<DaemonSet> = {
-  defaults: defaultDaemonSet,
-  validate(obj) {
-    return [
-      ...validateObjectMeta(obj.metadata, { namespaced: true, nameFn: nameIsDNSSubdomain }, META),
-      ...validateDaemonSetSpec(obj.spec),
-    ];
-  },
-  validateUpdate(obj, old) {
-    return [
-      ...validateObjectMetaUpdate(obj.metadata, old.metadata, META),
-      ...validateDaemonSetSpec(obj.spec),
-      ...validateImmutableField(
-        obj.spec?.selector ?? null,
-        old.spec?.selector ?? null,
-        SPEC.child("selector"),
-      ),
-    ];
-  },
-};
+const daemonSetRules = selectorWorkloadRules<DaemonSet>(defaultDaemonSet, validateDaemonSetSpec);
 
 // ---- StatefulSet --------------------------------------------------------------------------
 
