@@ -40,6 +40,11 @@ export interface TestServer {
     args: string[],
     opts?: { version?: string; stdin?: string; env?: Record<string, string> },
   ): KubectlResult;
+  /** The same, without blocking the event loop (for commands that wait on something). */
+  kubectlAsync(
+    args: string[],
+    opts?: { version?: string; env?: Record<string, string> },
+  ): Promise<KubectlResult>;
   /** Stops the server (SIGTERM) and removes its data dir unless `keep`. */
   stop(opts?: { keep?: boolean }): Promise<void>;
   process: ChildProcess;
@@ -91,6 +96,20 @@ export async function startServer(
         timeout: 60_000,
       });
       return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+    },
+    kubectlAsync(kargs, kopts = {}) {
+      const bin = kubectlPath(kopts.version);
+      if (!bin) throw new Error(`kubectl ${kopts.version ?? ""} not found`);
+      const c = spawn(bin, [`--cache-dir=${cacheDir}`, ...kargs], {
+        env: { ...process.env, KUBECONFIG: kubeconfig, ...kopts.env },
+        stdio: ["ignore", "pipe", "pipe"],
+        timeout: 60_000,
+      });
+      let stdout = "";
+      let stderr = "";
+      c.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      c.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      return new Promise((resolve) => c.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr })));
     },
     async stop(sopts = {}) {
       if (child.exitCode === null) {

@@ -105,6 +105,33 @@ for (const version of ["1.30", "1.33"]) {
       assert.equal(k(["get", "cm", "typo"]).code, 1);
     });
 
+    it("replaces, edits, prunes and waits for deletion", async () => {
+      ok(["create", "configmap", "r1", "--from-literal=a=1"]);
+      const yaml = ok(["get", "cm", "r1", "-o", "yaml"]).replace(/^  a: "1"$/m, '  a: "9"');
+      assert.match(ok(["replace", "-f", "-"], yaml), /configmap\/r1 replaced/);
+      assert.equal(ok(["get", "cm", "r1", "-o", "jsonpath={.data.a}"]), "9");
+      const editor = `sed -i -e 's/^  a: .*/  a: "7"/'`;
+      const r = s.kubectl(["edit", "cm", "r1"], { version, env: { KUBE_EDITOR: editor } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /configmap\/r1 edited/);
+      assert.equal(ok(["get", "cm", "r1", "-o", "jsonpath={.data.a}"]), "7");
+      const two = ["p1", "p2"]
+        .map((n) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${n}, labels: {set: s}}\n`)
+        .join("---\n");
+      ok(["apply", "-f", "-"], two);
+      const pruned = ok(
+        ["apply", "-f", "-", "--prune", "-l", "set=s", "--prune-allowlist=core/v1/ConfigMap"],
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: p1, labels: {set: s}}\n",
+      );
+      assert.match(pruned, /configmap\/p2 pruned/);
+      assert.equal(ok(["get", "cm", "-l", "set=s", "-o", "name"]).trim(), "configmap/p1");
+      const waiting = s.kubectlAsync(["wait", "--for=delete", "cm/p1", "--timeout=20s"], { version });
+      await new Promise((r) => setTimeout(r, 500));
+      ok(["delete", "cm", "p1", "--wait=false"]);
+      const w = await waiting;
+      assert.equal(w.code, 0, w.stderr);
+    });
+
     it("answers auth can-i and whoami, and reports health", () => {
       assert.equal(ok(["auth", "can-i", "create", "pods"]).trim(), "yes");
       assert.match(ok(["auth", "whoami"]), /kites-admin/);
