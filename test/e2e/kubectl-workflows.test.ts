@@ -107,7 +107,7 @@ for (const version of ["1.30", "1.33"]) {
 
     it("replaces, edits, prunes and waits for deletion", async () => {
       ok(["create", "configmap", "r1", "--from-literal=a=1"]);
-      const yaml = ok(["get", "cm", "r1", "-o", "yaml"]).replace(/^  a: "1"$/m, '  a: "9"');
+      const yaml = ok(["get", "cm", "r1", "-o", "yaml"]).replace(/^ {2}a: "1"$/m, '  a: "9"');
       assert.match(ok(["replace", "-f", "-"], yaml), /configmap\/r1 replaced/);
       assert.equal(ok(["get", "cm", "r1", "-o", "jsonpath={.data.a}"]), "9");
       const editor = `sed -i -e 's/^  a: .*/  a: "7"/'`;
