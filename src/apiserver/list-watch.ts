@@ -13,7 +13,7 @@ import { badRequest, expired, StatusError } from "../api/status-error.ts";
 import type { Backend } from "../storage/backend.ts";
 import type { ResourceStore } from "./registry/store.ts";
 import { storageError } from "./registry/store.ts";
-import { decodeStored, TooOldError, type CachedObject, type ObjectFilter } from "./watch-cache.ts";
+import { TooOldError, type CachedObject, type ObjectFilter } from "./watch-cache.ts";
 import { storagePrefix } from "../api/kinds.ts";
 
 export interface ListQuery {
@@ -149,7 +149,7 @@ export async function listObjects(store: ResourceStore, backend: Backend, q: Lis
       rev = page.revision;
       let i = 0;
       for (; i < page.kvs.length && items.length < want; i++) {
-        const o = decodeStored(page.kvs[i]!);
+        const o = store.codec.decode(page.kvs[i]!);
         if (!filter || filter(o.obj)) items.push(o);
       }
       const last = page.kvs[i - 1];

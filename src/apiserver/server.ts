@@ -16,6 +16,7 @@ import { answerReview } from "./auth/reviews.ts";
 import { decodeObject, readBody } from "./body.ts";
 import { Discovery } from "./discovery.ts";
 import { OpenApi } from "./openapi.ts";
+import { codecFor } from "./registry/codec.ts";
 import { ResourceStore } from "./registry/store.ts";
 import { ApiMetrics } from "./metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./request-info.ts";
@@ -62,7 +63,7 @@ export class ApiServer {
   store(info: KindInfo): ResourceStore {
     let s = this.stores.get(info);
     if (!s) {
-      const cache = new WatchCache(this.config.backend, info.storageRoot, this.abort.signal);
+      const cache = new WatchCache(this.config.backend, info.storageRoot, this.abort.signal, codecFor(info));
       s = new ResourceStore(info, this.config.backend, cache, rulesFor(info), (ns, k) =>
         this.admitNamespace(ns, k),
       );

@@ -7,15 +7,9 @@
  */
 import type { Backend, KeyValue, WatchEvent as StoreEvent } from "../storage/backend.ts";
 import type { KubeObject } from "../api/object.ts";
+import type { CachedObject, Codec } from "./registry/codec.ts";
 
-/** One object as the cache holds it. */
-export interface CachedObject {
-  key: string;
-  obj: KubeObject;
-  /** The object as JSON, resourceVersion included. */
-  json: string;
-  rev: number;
-}
+export type { CachedObject };
 
 export type CacheEventType = "ADDED" | "MODIFIED" | "DELETED";
 
@@ -51,14 +45,6 @@ export class TooOldError extends Error {
   }
 }
 
-/** Parses stored JSON and stamps the revision in: the one place objects are decoded. */
-export function decodeStored(kv: KeyValue, rev = kv.modRevision): CachedObject {
-  const obj = JSON.parse(kv.value) as KubeObject;
-  obj.metadata ??= {};
-  obj.metadata.resourceVersion = String(rev);
-  return { key: kv.key, obj, json: JSON.stringify(obj), rev };
-}
-
 const HISTORY = 10_000;
 
 /** The cache of one resource (one storage prefix). */
@@ -82,13 +68,14 @@ export class WatchCache {
     private readonly backend: Backend,
     readonly prefix: string,
     private readonly signal: AbortSignal,
+    private readonly codec: Codec,
   ) {
     this.ready = this.start();
   }
 
   private async start(): Promise<void> {
     const res = await this.backend.list(this.prefix);
-    for (const kv of res.kvs) this.items.set(kv.key, decodeStored(kv));
+    for (const kv of res.kvs) this.items.set(kv.key, this.codec.decode(kv));
     this.rev = res.revision;
     this.windowStart = res.revision;
     this.backend.watch(
@@ -116,9 +103,9 @@ export class WatchCache {
       if (ev.type === "delete") {
         this.items.delete(ev.kv.key);
         this.sortedKeys = null;
-        ce = { type: "DELETED", cur: decodeStored(ev.kv, rev), prev, rev };
+        ce = { type: "DELETED", cur: this.codec.decode(ev.kv, rev), prev, rev };
       } else {
-        const cur = decodeStored(ev.kv);
+        const cur = this.codec.decode(ev.kv);
         if (!prev) this.sortedKeys = null;
         this.items.set(ev.kv.key, cur);
         ce = { type: prev ? "MODIFIED" : "ADDED", cur, prev, rev };

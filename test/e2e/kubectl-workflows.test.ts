@@ -132,6 +132,31 @@ for (const version of ["1.30", "1.33"]) {
       assert.equal(w.code, 0, w.stderr);
     });
 
+    it("serves one Event through both core/v1 and events.k8s.io/v1", () => {
+      const ev = `apiVersion: events.k8s.io/v1
+kind: Event
+metadata: {name: web.1}
+eventTime: "${new Date().toISOString().replace(/\.\d+Z$/, ".000000Z")}"
+reportingController: kites.io/test
+reportingInstance: node-1
+action: Testing
+reason: Tested
+type: Normal
+note: it works
+regarding: {kind: Pod, name: web, namespace: default}
+`;
+      assert.match(ok(["create", "-f", "-"], ev), /event.events.k8s.io\/web.1 created/);
+      assert.match(ok(["get", "events"]), /Normal\s+Tested\s+pod\/web\s+it works/);
+      assert.equal(
+        ok(["get", "events.v1.events.k8s.io", "web.1", "-o", "jsonpath={.note}/{.regarding.name}"]),
+        "it works/web",
+      );
+      assert.equal(
+        ok(["get", "events.v1.", "web.1", "-o", "jsonpath={.apiVersion}/{.message}/{.involvedObject.name}"]),
+        "v1/it works/web",
+      );
+    });
+
     it("answers auth can-i and whoami, and reports health", () => {
       assert.equal(ok(["auth", "can-i", "create", "pods"]).trim(), "yes");
       assert.match(ok(["auth", "whoami"]), /kites-admin/);

@@ -28,7 +28,8 @@ import {
   KeyNotFoundError,
   type Backend,
 } from "../../storage/backend.ts";
-import { decodeStored, type CachedObject, type WatchCache } from "../watch-cache.ts";
+import type { WatchCache } from "../watch-cache.ts";
+import { codecFor, type CachedObject, type Codec } from "./codec.ts";
 import { strategyFor, type KindStrategy } from "./strategies.ts";
 
 export interface WriteOptions {
@@ -65,21 +66,13 @@ export function storageError(err: unknown, gr: GroupResource, name: string): unk
   return err;
 }
 
-/** What is written to the datastore: the object without its resourceVersion. */
-function encode(obj: KubeObject): string {
-  const rv = obj.metadata.resourceVersion;
-  delete obj.metadata.resourceVersion;
-  const s = JSON.stringify(obj);
-  if (rv !== undefined) obj.metadata.resourceVersion = rv;
-  return s;
-}
-
 /** How many times a read-modify-write retries after losing a race. */
 const MAX_RETRIES = 8;
 
 /** The store of one kind. */
 export class ResourceStore {
   readonly gr: GroupResource;
+  readonly codec: Codec;
   private readonly strategy: KindStrategy;
 
   constructor(
@@ -92,6 +85,7 @@ export class ResourceStore {
   ) {
     this.gr = { group: info.group, resource: info.resource };
     this.strategy = strategyFor(info);
+    this.codec = codecFor(info);
   }
 
   key(namespace: string, name: string): string {
@@ -122,7 +116,7 @@ export class ResourceStore {
   async get(namespace: string, name: string): Promise<CachedObject> {
     const kv = await this.backend.get(this.key(namespace, name));
     if (!kv) throw notFound(this.gr, name);
-    return decodeStored(kv);
+    return this.codec.decode(kv);
   }
 
   async create(namespace: string, body: KubeObject, opts: WriteOptions = {}): Promise<CachedObject> {
@@ -149,7 +143,7 @@ export class ResourceStore {
       return { key, obj, json: JSON.stringify(obj), rev: 0 };
     }
     try {
-      const kv = await this.backend.create(key, encode(obj));
+      const kv = await this.backend.create(key, this.codec.encode(obj));
       obj.metadata.resourceVersion = String(kv.modRevision);
       return { key, obj, json: JSON.stringify(obj), rev: kv.modRevision };
     } catch (e) {
@@ -188,7 +182,7 @@ export class ResourceStore {
     if (errs.length) throw this.invalid(name, errs);
     if (deepEqual(obj, cur.obj)) return cur;
     if (opts.dryRun) return { key: cur.key, obj, json: JSON.stringify(obj), rev: cur.rev };
-    const kv = await this.backend.update(cur.key, encode(obj), cur.rev);
+    const kv = await this.backend.update(cur.key, this.codec.encode(obj), cur.rev);
     obj.metadata.resourceVersion = String(kv.modRevision);
     // An object being deleted with no grace left is removed once its last finalizer goes.
     const meta = obj.metadata;
@@ -277,12 +271,12 @@ export class ResourceStore {
         if (plan.action === "pending") return { obj: cur.obj, deleted: false };
         if (req.dryRun) return { obj, deleted: plan.action === "delete" };
         if (plan.action === "update") {
-          const kv = await this.backend.update(cur.key, encode(obj), cur.rev);
+          const kv = await this.backend.update(cur.key, this.codec.encode(obj), cur.rev);
           obj.metadata.resourceVersion = String(kv.modRevision);
           return { obj, deleted: false };
         }
         const kv = await this.backend.delete(cur.key, cur.rev);
-        const gone = decodeStored(kv);
+        const gone = this.codec.decode(kv);
         return { obj: gone.obj, deleted: true };
       } catch (e) {
         if (e instanceof ConflictError && !pre?.resourceVersion && attempt < MAX_RETRIES) continue;
