@@ -5,7 +5,7 @@
  * resourceVersion), so a list response or a watch event is string concatenation. A window of
  * recent events lets a watch resume from a resourceVersion; older ones get 410 Expired.
  */
-import type { Backend, KeyValue, WatchEvent as StoreEvent } from "../storage/backend.ts";
+import type { Backend, WatchEvent as StoreEvent } from "../storage/backend.ts";
 import type { KubeObject } from "../api/object.ts";
 import type { CachedObject, Codec } from "./registry/codec.ts";
 
