@@ -212,6 +212,9 @@ export async function serveWatch(
     after = "initial";
   } else {
     after = Number(rv);
+    // A revision the cache has not reached yet (read from the datastore a moment ago): wait
+    // for it, so that no event at or before it is sent again.
+    if (after > cache.rev) await cache.waitFor(after);
   }
   const filter = filterFor(info, q) ?? (() => true);
   const prefix = storagePrefix(info, q.namespace || undefined);
