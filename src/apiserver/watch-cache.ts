@@ -7,6 +7,7 @@
  */
 import type { Backend, WatchEvent as StoreEvent } from "../storage/backend.ts";
 import type { KubeObject } from "../api/object.ts";
+import { StatusError } from "../api/status-error.ts";
 import type { CachedObject, Codec } from "./registry/codec.ts";
 
 export type { CachedObject };
@@ -141,10 +142,19 @@ export class WatchCache {
     if (this.failed) throw this.failed;
     if (this.rev >= rev) return;
     await new Promise<void>((resolve, reject) => {
-      const t = setTimeout(
-        () => reject(new Error(`watch cache for ${this.prefix} did not reach revision ${rev}`)),
-        timeoutMs,
-      );
+      const t = setTimeout(() => {
+        // Upstream's answer to a resourceVersion the store has not reached: 504, retry later.
+        const err = new StatusError(
+          504,
+          "Timeout",
+          `Too large resource version: ${rev}, current: ${this.rev}`,
+          {
+            causes: [{ reason: "ResourceVersionTooLarge", message: "Too large resource version" }],
+            retryAfterSeconds: 1,
+          },
+        );
+        reject(err);
+      }, timeoutMs);
       this.waiters.push({
         rev,
         resolve: () => {
