@@ -46,14 +46,15 @@ export class TooOldError extends Error {
   }
 }
 
-const HISTORY = 10_000;
+/** How many recent events a cache keeps for watches that resume from a resourceVersion. */
+const DEFAULT_HISTORY = 10_000;
 
 /** The cache of one resource (one storage prefix). */
 export class WatchCache {
   private readonly items = new Map<string, CachedObject>();
   private sortedKeys: string[] | null = null;
   /** Ring of recent events, oldest first from `historyStart`. */
-  private readonly history: (CacheEvent | undefined)[] = new Array(HISTORY);
+  private readonly history: (CacheEvent | undefined)[];
   private historyStart = 0;
   private historyLen = 0;
   /** The resourceVersion from which the history is complete (events after it are kept). */
@@ -70,7 +71,9 @@ export class WatchCache {
     readonly prefix: string,
     private readonly signal: AbortSignal,
     private readonly codec: Codec,
+    private readonly historySize = DEFAULT_HISTORY,
   ) {
+    this.history = new Array<CacheEvent | undefined>(historySize);
     this.ready = this.start();
   }
 
@@ -125,14 +128,15 @@ export class WatchCache {
   }
 
   private record(ev: CacheEvent): void {
-    if (this.historyLen < HISTORY) {
-      this.history[(this.historyStart + this.historyLen) % HISTORY] = ev;
+    const size = this.historySize;
+    if (this.historyLen < size) {
+      this.history[(this.historyStart + this.historyLen) % size] = ev;
       this.historyLen++;
     } else {
       const dropped = this.history[this.historyStart]!;
       this.windowStart = dropped.rev;
       this.history[this.historyStart] = ev;
-      this.historyStart = (this.historyStart + 1) % HISTORY;
+      this.historyStart = (this.historyStart + 1) % size;
     }
   }
 
@@ -201,7 +205,7 @@ export class WatchCache {
     } else if (afterRev < this.rev) {
       if (afterRev < this.windowStart) throw new TooOldError(afterRev, this.windowStart + 1);
       for (let i = 0; i < this.historyLen; i++) {
-        const ev = this.history[(this.historyStart + i) % HISTORY]!;
+        const ev = this.history[(this.historyStart + i) % this.historySize]!;
         if (ev.rev > afterRev) dispatch(w, ev);
       }
     }
