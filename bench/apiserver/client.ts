@@ -3,7 +3,8 @@
  * client certificate and CA from the kubeconfig, over keep-alive agents (one for requests,
  * one for long-lived watches), with a time limit on every request.
  */
-import { Agent, request, type IncomingMessage } from "node:https";
+import type { IncomingMessage } from "node:http";
+import { Agent, request } from "node:https";
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 

@@ -17,20 +17,31 @@ function check(what: string, got: number, want: number): void {
 }
 
 /** One full list; `table` asks for a meta.k8s.io Table. Returns ms; throws on a wrong count. */
-export async function listFull(client: ApiClient, namespace: string, want: number, table = false): Promise<number> {
+export async function listFull(
+  client: ApiClient,
+  namespace: string,
+  want: number,
+  table = false,
+): Promise<number> {
   const t0 = performance.now();
   const r = await client.call("GET", `/api/v1/namespaces/${namespace}/pods`, undefined, {
     accept: table ? TABLE : "application/json",
     timeoutMs: 120_000,
   });
   const ms = r.doneAt - t0;
-  if (r.status !== 200) throw new Error(`list ${namespace}: HTTP ${r.status}: ${r.body.toString().slice(0, 200)}`);
+  if (r.status !== 200)
+    throw new Error(`list ${namespace}: HTTP ${r.status}: ${r.body.toString().slice(0, 200)}`);
   check(`list ${namespace}${table ? " as Table" : ""}`, countItems(r.body, table ? "rows" : "items"), want);
   return ms;
 }
 
 /** Pages through a namespace's pods `limit` at a time; returns the total ms over all pages. */
-export async function listPaged(client: ApiClient, namespace: string, want: number, limit: number): Promise<number> {
+export async function listPaged(
+  client: ApiClient,
+  namespace: string,
+  want: number,
+  limit: number,
+): Promise<number> {
   const bodies: Buffer[] = [];
   const maxPages = Math.ceil(want / limit) + 2;
   let cont = "";

@@ -56,9 +56,14 @@ export async function openLoop(client: ApiClient, spec: LevelSpec): Promise<Leve
           statusJson(spec.namespace, name, i),
           { timeoutMs: spec.drainMs },
         )
-      : client.call("POST", `/api/v1/namespaces/${spec.namespace}/pods`, podJson(`${spec.createPrefix}-${i}`), {
-          timeoutMs: spec.drainMs,
-        });
+      : client.call(
+          "POST",
+          `/api/v1/namespaces/${spec.namespace}/pods`,
+          podJson(`${spec.createPrefix}-${i}`),
+          {
+            timeoutMs: spec.drainMs,
+          },
+        );
     pending.push(
       p.then(
         (r) => {

@@ -40,7 +40,8 @@ export function procStats(pid: number): ProcStats {
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   const ticks = Number(fields[11]) + Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
+  const kb = (name: string): number =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
   return {
     cpuMs: (ticks * 1000) / clockTicks,
     rssMb: Math.round(kb("VmRSS") / 102.4) / 10,
@@ -87,7 +88,10 @@ export async function startServer(dataDir: string, timeoutMs = 30_000): Promise<
         reject(new Error(`kites server exited (${code ?? sig}) before it was ready:\n${stderr}`)),
       );
       child.once("error", reject);
-      setTimeout(() => reject(new Error(`kites server not ready after ${timeoutMs} ms:\n${stderr}`)), timeoutMs);
+      setTimeout(
+        () => reject(new Error(`kites server not ready after ${timeoutMs} ms:\n${stderr}`)),
+        timeoutMs,
+      );
     });
     if (child.pid === undefined) throw new Error("kites server has no pid");
     return { pid: child.pid, ...ready, stderrTail: () => stderr, stop };

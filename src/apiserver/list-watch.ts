@@ -173,14 +173,14 @@ export async function listObjects(store: ResourceStore, backend: Backend, q: Lis
 }
 
 /** The serialized list: `{"kind":"PodList",…,"items":[…]}` from pre-serialized objects. */
-export function listJson(info: KindInfo, page: ListPage, render?: (o: CachedObject) => string): string {
+export function listJson(info: KindInfo, page: ListPage): string {
   const meta: Record<string, string> = { resourceVersion: String(page.rev) };
   if (page.continueToken) meta.continue = page.continueToken;
   let s = `{"kind":"${info.listKind}","apiVersion":"${info.apiVersion}","metadata":${JSON.stringify(meta)},"items":[`;
   const items = page.items;
   for (let i = 0; i < items.length; i++) {
     if (i) s += ",";
-    s += render ? render(items[i]!) : items[i]!.json;
+    s += items[i]!.json;
   }
   return s + "]}";
 }
@@ -189,10 +189,23 @@ export interface WatchStreamOptions {
   query: ListQuery;
   timeoutSeconds: number;
   allowBookmarks: boolean;
-  /** Turns one object into the event's `object` JSON (a Table row, or the object itself). */
-  render(o: CachedObject): string;
+  /** Turns one object into a one-row Table for the event's `object`; absent for plain JSON. */
+  table?: (o: CachedObject) => string;
   contentType: string;
   signal: AbortSignal;
+}
+
+function eventText(type: string, objectJson: string): string {
+  return `{"type":"${type}","object":${objectJson}}\n`;
+}
+
+/** Event lines of plain-JSON watches, built once per object version and type for all watchers. */
+const eventLines = new WeakMap<CachedObject, Partial<Record<string, string>>>();
+
+function sharedEventText(type: string, o: CachedObject): string {
+  let lines = eventLines.get(o);
+  if (!lines) eventLines.set(o, (lines = {}));
+  return (lines[type] ??= eventText(type, o.json));
 }
 
 /** Answers a watch: flushes headers at once, then streams events until timeout or disconnect. */
@@ -231,9 +244,20 @@ export async function serveWatch(
     const timer = setTimeout(finish, opts.timeoutSeconds * 1000);
     res.on("close", () => clearTimeout(timer));
   });
-  const write = (type: string, objectJson: string): void => {
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    res.uncork();
+  };
+  const writeLine = (line: string): void => {
     if (closed) return;
-    res.write(`{"type":"${type}","object":${objectJson}}\n`);
+    // Events of one tick leave in one TLS write.
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(uncork);
+    }
+    res.write(line);
     // A watcher that does not read is cut off rather than buffered without bound.
     if (res.writableLength > 64 * 1024 * 1024) {
       closed = true;
@@ -248,10 +272,12 @@ export async function serveWatch(
         filter,
         send(type, o) {
           lastRev = o.rev;
-          write(type, opts.render(o));
+          writeLine(opts.table ? eventText(type, opts.table(o)) : sharedEventText(type, o));
         },
         close(reason) {
-          write("ERROR", JSON.stringify(new StatusError(500, "InternalError", reason.message).status));
+          writeLine(
+            eventText("ERROR", JSON.stringify(new StatusError(500, "InternalError", reason.message).status)),
+          );
           res.end();
         },
       },
@@ -275,10 +301,8 @@ export async function serveWatch(
   if (opts.allowBookmarks) {
     bookmarks = setInterval(() => {
       const at = Math.max(lastRev, cache.rev);
-      write(
-        "BOOKMARK",
-        `{"kind":"${info.kind}","apiVersion":"${info.apiVersion}","metadata":{"resourceVersion":"${at}"}}`,
-      );
+      const bookmark = `{"kind":"${info.kind}","apiVersion":"${info.apiVersion}","metadata":{"resourceVersion":"${at}"}}`;
+      writeLine(eventText("BOOKMARK", bookmark));
     }, 5000);
   }
   try {

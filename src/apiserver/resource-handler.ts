@@ -218,7 +218,7 @@ export class ResourceHandler {
           query: lq,
           timeoutSeconds: timeout > 0 ? timeout : 1800 + Math.floor(Math.random() * 1800),
           allowBookmarks: boolParam(q, "allowWatchBookmarks"),
-          render: render ? render.row : (o) => o.json,
+          ...(render ? { table: render.row } : {}),
           contentType,
           signal: this.signal,
         });

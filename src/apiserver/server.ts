@@ -93,8 +93,27 @@ export class ApiServer {
     }
   }
 
+  /** The certificate user of each TLS connection, worked out once per connection. */
+  private readonly certUsers = new WeakMap<TLSSocket, UserInfo | null>();
+
   private authenticate(req: IncomingMessage): UserInfo | undefined {
     const sock = req.socket as TLSSocket;
+    let certUser = this.certUsers.get(sock);
+    if (certUser === undefined) {
+      certUser = this.certificateUser(sock);
+      this.certUsers.set(sock, certUser);
+    }
+    if (certUser) return certUser;
+    const auth = req.headers.authorization;
+    if (auth?.startsWith("Bearer ")) {
+      const user = this.config.tokens.get(auth.slice(7).trim());
+      if (user) return { username: user, groups: ["system:masters"] };
+    }
+    return undefined;
+  }
+
+  /** The user a verified client certificate names (CN, and O as groups), or null. */
+  private certificateUser(sock: TLSSocket): UserInfo | null {
     if (sock.authorized) {
       const cert = sock.getPeerCertificate();
       const subject = cert.subject as unknown as Record<string, string | string[]> | undefined;
@@ -102,12 +121,7 @@ export class ApiServer {
       const o = subject?.O;
       if (cn) return { username: String(cn), groups: o === undefined ? [] : Array.isArray(o) ? o : [o] };
     }
-    const auth = req.headers.authorization;
-    if (auth?.startsWith("Bearer ")) {
-      const user = this.config.tokens.get(auth.slice(7).trim());
-      if (user) return { username: user, groups: ["system:masters"] };
-    }
-    return undefined;
+    return null;
   }
 
   /** Times and counts a request under upstream's metric labels once it is answered. */

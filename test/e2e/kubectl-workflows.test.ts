@@ -132,6 +132,23 @@ for (const version of ["1.30", "1.33"]) {
       assert.equal(w.code, 0, w.stderr);
     });
 
+    it("streams changes to kubectl get -w as table rows", async () => {
+      ok(["create", "configmap", "w0"]);
+      const watching = s.kubectlAsync(["get", "cm", "-w", "--request-timeout=4s"], { version });
+      await new Promise((r) => setTimeout(r, 1000));
+      ok(["create", "configmap", "w1"]);
+      ok(["label", "cm", "w1", "a=b"]);
+      ok(["delete", "cm", "w1"]);
+      const w = await watching;
+      const rows = w.stdout.trim().split("\n");
+      assert.match(rows[0]!, /^NAME\s+DATA\s+AGE$/);
+      assert.ok(
+        rows.some((r) => /^w0\s+0\s+\d+s$/.test(r)),
+        w.stdout,
+      );
+      assert.equal(rows.filter((r) => /^w1\s+0\s+\d+s$/.test(r)).length, 3, "added, modified, deleted");
+    });
+
     it("serves one Event through both core/v1 and events.k8s.io/v1", () => {
       const ev = `apiVersion: events.k8s.io/v1
 kind: Event

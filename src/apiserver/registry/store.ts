@@ -201,6 +201,9 @@ export class ResourceStore {
     body: KubeObject,
     opts: WriteOptions = {},
   ): Promise<CachedObject> {
+    // A body without a resourceVersion is an unconditional update: retried as guaranteedUpdate is.
+    if (!body.metadata?.resourceVersion)
+      return this.guaranteedUpdate(namespace, name, () => structuredClone(body), opts);
     const cur = await this.get(namespace, name);
     try {
       return await this.writeUpdate(cur, body, opts);
