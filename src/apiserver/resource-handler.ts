@@ -13,7 +13,9 @@ import { decodeObject, mediaType, readBody } from "./body.ts";
 import { listJson, listObjects, parseListQuery, serveWatch } from "./list-watch.ts";
 import { pruneUnknownFields } from "./openapi/unknown-fields.ts";
 import { applyPatch } from "./patch/apply.ts";
-import type { ResourceStore, DeleteRequest } from "./registry/store.ts";
+import type { ResourceStore, DeleteRequest, WriteOptions } from "./registry/store.ts";
+import { defaultManager } from "./apply/managed-fields.ts";
+import { serverSideApply } from "./apply/apply-request.ts";
 import type { RequestInfo } from "./request-info.ts";
 import { toScale, writeScale } from "./scale.ts";
 import { tableRenderer, wantsTable } from "./table-output.ts";
@@ -74,6 +76,17 @@ function parseDeleteOptions(
 }
 
 type FieldValidation = "Ignore" | "Warn" | "Strict";
+
+/** The request's field manager: `?fieldManager=`, else one derived from the User-Agent as upstream. */
+function fieldManager(q: URLSearchParams, req: IncomingMessage): string {
+  const m = q.get("fieldManager");
+  if (m !== null) {
+    if (m.length > 128)
+      throw new StatusError(422, "Invalid", `fieldManager: Too long: may not be more than 128 bytes`);
+    return m;
+  }
+  return defaultManager(req.headers["user-agent"]);
+}
 
 function fieldValidation(q: URLSearchParams): FieldValidation {
   const v = q.get("fieldValidation") ?? "Warn";
@@ -157,7 +170,7 @@ export class ResourceHandler {
       ri.namespace,
       ri.name,
       (cur) => edit(cur as unknown as KubeObject),
-      dryRun(q),
+      { dryRun: dryRun(q), fieldManager: fieldManager(q, req) },
     );
     sendJson(res, 200, JSON.stringify(scale));
   }
@@ -193,7 +206,11 @@ export class ResourceHandler {
         `the server could not find the requested resource (${ri.resource}/${sub} is not served yet)`,
       );
     }
-    const opts = { dryRun: dryRun(q), ...(sub === "status" ? { subresource: "status" as const } : {}) };
+    const opts: WriteOptions = {
+      dryRun: dryRun(q),
+      fieldManager: fieldManager(q, req),
+      ...(sub === "status" ? { subresource: "status" as const } : {}),
+    };
 
     switch (ri.verb) {
       case "get": {
@@ -243,6 +260,13 @@ export class ResourceHandler {
         const type = mediaType(req.headers["content-type"]);
         const patch = (await readBody(req)).toString("utf8");
         const mode = fieldValidation(q);
+        if (type === "application/apply-patch+yaml") {
+          const r = await serverSideApply(store, ri, patch, q, opts, (o) =>
+            checkUnknownFields(info, o, mode, res),
+          );
+          one(r.obj, r.created ? 201 : 200);
+          return;
+        }
         const updated = await store.guaranteedUpdate(
           ri.namespace,
           ri.name,

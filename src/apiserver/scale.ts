@@ -8,7 +8,7 @@ import { labelSelectorAsSelector, selectorFromSet } from "../api/labels.ts";
 import type { KubeObject } from "../api/object.ts";
 import { badRequest, conflict } from "../api/status-error.ts";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
-import type { ResourceStore } from "./registry/store.ts";
+import type { ResourceStore, WriteOptions } from "./registry/store.ts";
 import type { CachedObject } from "./watch-cache.ts";
 
 interface Scale {
@@ -57,7 +57,7 @@ export async function writeScale(
   namespace: string,
   name: string,
   edit: (cur: Scale) => unknown,
-  dryRun: boolean,
+  opts: WriteOptions,
 ): Promise<Scale> {
   const updated = await store.guaranteedUpdate(
     namespace,
@@ -73,7 +73,7 @@ export async function writeScale(
       next.spec = { ...next.spec, replicas };
       return next;
     },
-    { dryRun },
+    opts,
   );
   return toScale(updated);
 }

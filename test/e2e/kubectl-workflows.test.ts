@@ -80,6 +80,21 @@ for (const version of ["1.30", "1.33"]) {
       ok(["wait", "--for=jsonpath={.spec.replicas}=5", "deploy/web", "--timeout=10s"]);
     });
 
+    it("server-side applies with field ownership, conflicts and --force-conflicts", () => {
+      const cm = (v: string): string =>
+        `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\ndata:\n  a: "${v}"\n`;
+      assert.match(ok(["apply", "--server-side", "-f", "-"], cm("1")), /configmap\/ssa serverside-applied/);
+      const owners = ok(["get", "cm", "ssa", "-o", "jsonpath={.metadata.managedFields[*].manager}"]);
+      assert.equal(owners, "kubectl");
+      ok(["apply", "--server-side", "--field-manager=other", "-f", "-"], cm("1"));
+      const conflict = k(["apply", "--server-side", "--field-manager=other", "-f", "-"], cm("2"));
+      assert.notEqual(conflict.code, 0);
+      assert.match(conflict.stderr, /Apply failed with 1 conflict: conflict with "kubectl": \.data\.a/);
+      assert.equal(ok(["get", "cm", "ssa", "-o", "jsonpath={.data.a}"]), "1", "nothing changed");
+      ok(["apply", "--server-side", "--field-manager=other", "--force-conflicts", "-f", "-"], cm("2"));
+      assert.equal(ok(["get", "cm", "ssa", "-o", "jsonpath={.data.a}"]), "2");
+    });
+
     it("describes and explains", () => {
       const d = ok(["describe", "deploy", "web"]);
       assert.match(d, /^Name:\s+web$/m);

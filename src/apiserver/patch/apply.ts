@@ -29,7 +29,7 @@ export function applyPatch(info: KindInfo, cur: KubeObject, type: string, body: 
       throw new StatusError(
         415,
         "UnsupportedMediaType",
-        "server-side apply (application/apply-patch+yaml) is not supported by kites yet",
+        "server-side apply to this subresource is not supported by kites yet",
       );
     default:
       throw new StatusError(

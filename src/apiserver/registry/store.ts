@@ -30,6 +30,7 @@ import {
 } from "../../storage/backend.ts";
 import type { WatchCache } from "../watch-cache.ts";
 import { codecFor, type CachedObject, type Codec } from "./codec.ts";
+import { recordUpdate } from "../apply/apply.ts";
 import { strategyFor, type KindStrategy } from "./strategies.ts";
 
 export interface WriteOptions {
@@ -37,6 +38,10 @@ export interface WriteOptions {
   /** `status` for the status subresource; other subresources are handled by their handlers. */
   subresource?: "status";
   now?: Date;
+  /** Who makes the write: its changed fields are recorded in managedFields as theirs. */
+  fieldManager?: string;
+  /** The object already went through server-side apply, which recorded its ownership. */
+  applied?: boolean;
 }
 
 export interface DeleteRequest {
@@ -96,6 +101,21 @@ export class ResourceStore {
     return invalid(this.info.kind, this.info.group, name, errs);
   }
 
+  /** `next` with the writer's changed fields recorded in managedFields (applies did that already). */
+  private trackOwnership(old: KubeObject | undefined, next: KubeObject, opts: WriteOptions): KubeObject {
+    if (!opts.fieldManager || opts.applied) return next;
+    return recordUpdate(old, next, {
+      group: this.info.group,
+      version: this.info.version,
+      kind: this.info.kind,
+      manager: opts.fieldManager,
+      now: opts.now ?? new Date(),
+      operation: "Update",
+      hasStatusSubresource: this.info.hasStatusSubresource,
+      ...(opts.subresource ? { subresource: opts.subresource } : {}),
+    });
+  }
+
   /** Checks that a body is of this kind and version; a body that names neither gets the endpoint's, as upstream. */
   checkKind(obj: KubeObject): void {
     obj.apiVersion ??= this.info.apiVersion;
@@ -133,6 +153,7 @@ export class ResourceStore {
       tracksGeneration: this.info.generation !== "none",
     });
     this.strategy.prepareForCreate?.(obj);
+    obj.metadata.managedFields = this.trackOwnership(undefined, obj, opts).metadata.managedFields;
     const name = obj.metadata.name ?? "";
     const errs = this.rules?.validate(obj) ?? [];
     if (errs.length) throw this.invalid(name, errs);
@@ -176,6 +197,7 @@ export class ResourceStore {
     });
     obj.metadata.resourceVersion = String(cur.rev);
     this.strategy.prepareForUpdate?.(obj, cur.obj);
+    obj.metadata.managedFields = this.trackOwnership(cur.obj, obj, opts).metadata.managedFields;
     const errs = this.rules?.validateUpdate
       ? this.rules.validateUpdate(obj, cur.obj)
       : (this.rules?.validate(obj) ?? []);
