@@ -17,6 +17,7 @@ import type { ResourceStore, DeleteRequest, WriteOptions } from "./registry/stor
 import { defaultManager } from "./apply/managed-fields.ts";
 import { serverSideApply } from "./apply/apply-request.ts";
 import type { RequestInfo } from "./request-info.ts";
+import { bindPod, evictPod } from "./pod-subresources.ts";
 import { toScale, writeScale } from "./scale.ts";
 import { tableRenderer, wantsTable } from "./table-output.ts";
 import type { CachedObject } from "./watch-cache.ts";
@@ -197,6 +198,24 @@ export class ResourceHandler {
     const sub = ri.subresource;
     if (sub === "scale" && info.subresources.some((s) => s.name === "scale")) {
       await this.scale(req, res, store, ri, q);
+      return;
+    }
+    if (
+      info.group === "" &&
+      info.kind === "Pod" &&
+      ri.verb === "create" &&
+      (sub === "binding" || sub === "eviction")
+    ) {
+      const body = decodeObject(await readBody(req), req.headers["content-type"]);
+      const out =
+        sub === "binding"
+          ? await bindPod(store, ri.namespace, ri.name, body, {
+              dryRun: dryRun(q),
+              fieldManager: fieldManager(q, req),
+              subresource: "binding",
+            })
+          : await evictPod(store, ri.namespace, ri.name, body);
+      sendJson(res, 201, out);
       return;
     }
     if (sub && sub !== "status") {

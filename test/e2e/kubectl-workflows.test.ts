@@ -95,6 +95,33 @@ for (const version of ["1.30", "1.33"]) {
       assert.equal(ok(["get", "cm", "ssa", "-o", "jsonpath={.data.a}"]), "2");
     });
 
+    it("binds a pod through pods/binding and evicts it with kubectl drain", () => {
+      ok(["create", "-f", "-"], "apiVersion: v1\nkind: Node\nmetadata: {name: n1}\n");
+      ok(["run", "bound", "--image=busybox"]);
+      const binding = JSON.stringify({
+        apiVersion: "v1",
+        kind: "Binding",
+        metadata: { name: "bound" },
+        target: { kind: "Node", name: "n1" },
+      });
+      assert.match(
+        ok(["create", "--raw", "/api/v1/namespaces/default/pods/bound/binding", "-f", "-"], binding),
+        /"Success"/,
+      );
+      assert.equal(ok(["get", "pod", "bound", "-o", "jsonpath={.spec.nodeName}"]), "n1");
+      const again = k(
+        ["create", "--raw", "/api/v1/namespaces/default/pods/bound/binding", "-f", "-"],
+        binding,
+      );
+      assert.match(again.stderr, /pod bound is already assigned to node "n1"/);
+      const drain = ok(["drain", "n1", "--force", "--grace-period=0", "--timeout=20s"]);
+      assert.match(drain, /pod\/bound evicted/);
+      assert.match(drain, /node\/n1 drained/);
+      assert.equal(ok(["get", "node", "n1", "-o", "jsonpath={.spec.unschedulable}"]), "true");
+      assert.equal(k(["get", "pod", "bound"]).code, 1);
+      ok(["uncordon", "n1"]);
+    });
+
     it("describes and explains", () => {
       const d = ok(["describe", "deploy", "web"]);
       assert.match(d, /^Name:\s+web$/m);

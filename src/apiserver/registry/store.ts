@@ -36,7 +36,7 @@ import { strategyFor, type KindStrategy } from "./strategies.ts";
 export interface WriteOptions {
   dryRun?: boolean;
   /** `status` for the status subresource; other subresources are handled by their handlers. */
-  subresource?: "status";
+  subresource?: "status" | "binding";
   now?: Date;
   /** Who makes the write: its changed fields are recorded in managedFields as theirs. */
   fieldManager?: string;
@@ -193,14 +193,18 @@ export class ResourceStore {
       requestNamespace: cur.obj.metadata.namespace ?? "",
       tracksGeneration: this.info.generation !== "none" && this.info.generation !== "create-only",
       generationCountsAnnotations: this.info.generation === "spec-or-annotations",
-      ...(opts.subresource ? { subresource: opts.subresource } : {}),
+      ...(opts.subresource === "status" ? { subresource: "status" as const } : {}),
     });
     obj.metadata.resourceVersion = String(cur.rev);
     this.strategy.prepareForUpdate?.(obj, cur.obj);
     obj.metadata.managedFields = this.trackOwnership(cur.obj, obj, opts).metadata.managedFields;
-    const errs = this.rules?.validateUpdate
-      ? this.rules.validateUpdate(obj, cur.obj)
-      : (this.rules?.validate(obj) ?? []);
+    // A binding sets spec.nodeName, which a pod update may not: it is its own write, as upstream.
+    const errs =
+      opts.subresource === "binding"
+        ? []
+        : this.rules?.validateUpdate
+          ? this.rules.validateUpdate(obj, cur.obj)
+          : (this.rules?.validate(obj) ?? []);
     if (errs.length) throw this.invalid(name, errs);
     if (deepEqual(obj, cur.obj)) return cur;
     if (opts.dryRun) return { key: cur.key, obj, json: JSON.stringify(obj), rev: cur.rev };
