@@ -7,6 +7,8 @@
  * `requiresExactMatch` lets storage pick an index (e.g. `spec.nodeName`).
  */
 
+import { compareGoStrings } from "./go-order.ts";
+
 /** Field selector operators; `==` means the same as `=`. */
 export type FieldOperator = "=" | "==" | "!=";
 
@@ -58,19 +60,6 @@ export function unescapeFieldValue(s: string): string {
   }
   if (inSlash) throw new FieldSelectorError("invalid field selector: invalid escape sequence: \\");
   return out;
-}
-
-/** Code-point order, which is Go's byte order for UTF-8 strings. */
-function compareStrings(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
 }
 
 /**
@@ -170,7 +159,7 @@ function splitTerm(term: string): [string, "!=" | "==" | "=", string] | undefine
  * `invalid selector: 'a'; can't understand 'a'`.
  */
 export function parseFieldSelector(selector: string, transform?: FieldTransform): FieldSelector {
-  const parts = splitTerms(selector).sort(compareStrings);
+  const parts = splitTerms(selector).sort(compareGoStrings);
   const reqs: FieldRequirement[] = [];
   for (const part of parts) {
     if (part === "") continue;
@@ -187,7 +176,7 @@ export function parseFieldSelector(selector: string, transform?: FieldTransform)
 export function fieldSelectorFromSet(set: Fields | undefined): FieldSelector {
   if (!set) return EVERYTHING;
   const reqs = Object.keys(set)
-    .sort(compareStrings)
+    .sort(compareGoStrings)
     .map((field): FieldRequirement => ({ field, operator: "=", value: set[field]! }));
   return FieldSelector.of(reqs);
 }

@@ -9,6 +9,7 @@
  * A {@link Selector} is immutable and precompiled: `matches` walks an array of requirements
  * without allocating.
  */
+import { compareGoStrings } from "./go-order.ts";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import { type FieldError, type FieldPath, forbidden, invalidValue, required } from "./field-errors.ts";
 import { isQualifiedName, isValidLabelValue, validateLabels } from "./validation/names.ts";
@@ -85,19 +86,6 @@ const OPCODES: Record<LabelOperator, number> = {
 /** Above this many values, membership is checked through a Set. */
 const SET_THRESHOLD = 8;
 
-/** Code-point order, which is Go's byte order for UTF-8 strings. */
-function compareStrings(a: string, b: string): number {
-  if (a === b) return 0;
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.codePointAt(i)!;
-    const y = b.codePointAt(i)!;
-    if (x !== y) return x < y ? -1 : 1;
-    if (x > 0xffff) i++;
-  }
-  return a.length - b.length;
-}
-
 /** One requirement: a key, an operator and its values. Build with {@link newRequirement}. */
 export class Requirement {
   readonly #opcode: number;
@@ -148,7 +136,7 @@ export class Requirement {
     const op = this.operator;
     if (op === "exists") return this.key;
     if (op === "!") return `!${this.key}`;
-    const vs = this.values.length === 1 ? this.values[0]! : [...this.values].sort(compareStrings).join(",");
+    const vs = this.values.length === 1 ? this.values[0]! : [...this.values].sort(compareGoStrings).join(",");
     switch (op) {
       case "in":
         return `${this.key} in (${vs})`;
@@ -240,7 +228,7 @@ export function newRequirement(
 
 function sortByKey(reqs: Requirement[]): Requirement[] {
   // Array.prototype.sort is stable: equal keys keep their order.
-  return reqs.sort((a, b) => compareStrings(a.key, b.key));
+  return reqs.sort((a, b) => compareGoStrings(a.key, b.key));
 }
 
 /**
@@ -559,7 +547,7 @@ class Parser {
     if (!op) throw new LabelSelectorError(`found '${opItem.lit}', expected: ${BINARY_OPERATORS.join(", ")}`);
     const values = op === "in" || op === "notin" ? this.setValues() : this.exactValue();
     // Upstream collects values in a string set: deduplicated and sorted.
-    return newRequirement(key, op, [...new Set(values)].sort(compareStrings));
+    return newRequirement(key, op, [...new Set(values)].sort(compareGoStrings));
   }
 
   private setValues(): string[] {
