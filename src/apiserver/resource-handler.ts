@@ -151,7 +151,8 @@ export class ResourceHandler {
     q: URLSearchParams,
   ): Promise<void> {
     if (ri.verb === "get") {
-      sendJson(res, 200, JSON.stringify(toScale(await store.get(ri.namespace, ri.name))));
+      const cur = await store.get(ri.namespace, ri.name);
+      sendJson(res, 200, JSON.stringify(toScale(cur.obj, cur.rev)));
       return;
     }
     const body = await readBody(req);

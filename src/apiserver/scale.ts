@@ -9,7 +9,6 @@ import type { KubeObject } from "../api/object.ts";
 import { badRequest, conflict } from "../api/status-error.ts";
 import type { LabelSelector } from "kubernetes-types/meta/v1.js";
 import type { ResourceStore, WriteOptions } from "./registry/store.ts";
-import type { CachedObject } from "./watch-cache.ts";
 
 interface Scale {
   kind: "Scale";
@@ -19,9 +18,9 @@ interface Scale {
   status: { replicas: number; selector?: string };
 }
 
-/** The Scale view of a workload object. */
-export function toScale(o: CachedObject): Scale {
-  const obj = o.obj as KubeObject & {
+/** The Scale view of a workload object at revision `rev`. */
+export function toScale(workload: KubeObject, rev: number): Scale {
+  const obj = workload as KubeObject & {
     spec?: { replicas?: number; selector?: LabelSelector | Record<string, string> };
     status?: { replicas?: number };
   };
@@ -38,7 +37,7 @@ export function toScale(o: CachedObject): Scale {
       name: m.name,
       namespace: m.namespace,
       uid: m.uid,
-      resourceVersion: String(o.rev),
+      resourceVersion: String(rev),
       creationTimestamp: m.creationTimestamp,
     },
     spec: { replicas: obj.spec?.replicas ?? 0 },
@@ -63,7 +62,7 @@ export async function writeScale(
     namespace,
     name,
     (cur) => {
-      const curScale = toScale({ key: "", obj: cur, json: "", rev: Number(cur.metadata.resourceVersion) });
+      const curScale = toScale(cur, Number(cur.metadata.resourceVersion));
       const want = edit(curScale) as Partial<Scale> | null;
       if (!want || typeof want !== "object") throw badRequest("the body must be an autoscaling/v1 Scale");
       const rv = want.metadata?.resourceVersion;
@@ -75,5 +74,5 @@ export async function writeScale(
     },
     opts,
   );
-  return toScale(updated);
+  return toScale(updated.obj, updated.rev);
 }

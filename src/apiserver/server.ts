@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { AddressInfo } from "node:net";
-import { kindByGroupResource, allKinds, type KindInfo } from "../api/kinds.ts";
+import { kindByGroupResource, type KindInfo } from "../api/kinds.ts";
 import { rulesFor } from "../api/rules.ts";
 import { forbidden, internalError, notFound, StatusError, unauthorized } from "../api/status-error.ts";
 import type { Backend } from "../storage/backend.ts";
@@ -266,8 +266,7 @@ export class ApiServer {
     });
     this.port = (this.server.address() as AddressInfo).port;
     // Warm the caches kubectl touches first.
-    for (const k of allKinds())
-      if (k.group === "" && (k.kind === "Namespace" || k.kind === "Pod")) this.store(k);
+    for (const resource of ["namespaces", "pods"]) this.store(kindByGroupResource("", resource)!);
   }
 
   async stop(): Promise<void> {

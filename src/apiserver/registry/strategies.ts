@@ -5,6 +5,7 @@
  */
 import type { KindInfo } from "../../api/kinds.ts";
 import type { KubeObject } from "../../api/object.ts";
+import { cmp, parseQuantity, type Quantity } from "../../api/quantity.ts";
 import { patchAllocatedServiceValues } from "../../api/defaults/core.ts";
 import type { Pod, Service } from "../../api/types/core-v1.ts";
 
@@ -17,7 +18,22 @@ export interface KindStrategy {
   prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
 }
 
-/** Upstream's QoS class: Guaranteed, Burstable or BestEffort. */
+/** A resource amount, or undefined when absent, zero or unparsable (validation reports those). */
+function amount(v: unknown): Quantity | undefined {
+  if (v === undefined || v === null) return undefined;
+  try {
+    const q = parseQuantity(v as string | number);
+    return q.isZero() ? undefined : q;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Upstream's QoS class (GetPodQOS): BestEffort when no container asks for or limits cpu or
+ * memory; Guaranteed when every container limits both and every request equals its limit;
+ * Burstable otherwise. Amounts compare as quantities (`1` equals `1000m`).
+ */
 export function podQOSClass(pod: Pod): "Guaranteed" | "Burstable" | "BestEffort" {
   const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
   let any = false;
@@ -26,9 +42,10 @@ export function podQOSClass(pod: Pod): "Guaranteed" | "Burstable" | "BestEffort"
     const req = c.resources?.requests ?? {};
     const lim = c.resources?.limits ?? {};
     for (const r of ["cpu", "memory"]) {
-      if (req[r] !== undefined || lim[r] !== undefined) any = true;
-      if (lim[r] === undefined || (req[r] !== undefined && String(req[r]) !== String(lim[r])))
-        guaranteed = false;
+      const rq = amount(req[r]);
+      const lm = amount(lim[r]);
+      if (rq || lm) any = true;
+      if (!lm || (rq && cmp(rq, lm) !== 0)) guaranteed = false;
     }
   }
   if (!any) return "BestEffort";
