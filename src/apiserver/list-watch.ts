@@ -264,6 +264,12 @@ export async function serveWatch(
       res.destroy();
     }
   };
+  // Headers go first: a watch from "now" sends its synthetic ADDED events synchronously.
+  res.writeHead(200, {
+    "Content-Type": opts.contentType,
+    "Transfer-Encoding": "chunked",
+    "Cache-Control": "no-cache",
+  });
   let stop: () => void = () => undefined;
   try {
     stop = cache.watch(
@@ -285,17 +291,11 @@ export async function serveWatch(
     );
   } catch (e) {
     if (e instanceof TooOldError) {
-      res.writeHead(200, { "Content-Type": opts.contentType });
       res.end(`{"type":"ERROR","object":${JSON.stringify(expired(e.message).status)}}\n`);
       return;
     }
     throw e;
   }
-  res.writeHead(200, {
-    "Content-Type": opts.contentType,
-    "Transfer-Encoding": "chunked",
-    "Cache-Control": "no-cache",
-  });
   res.flushHeaders();
   let bookmarks: NodeJS.Timeout | undefined;
   if (opts.allowBookmarks) {
