@@ -67,10 +67,10 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
   if (rest.length >= 2) info.name = rest[1]!;
   if (rest.length >= 3) info.subresource = rest.slice(2).join("/");
   // `/api/v1/namespaces/x/status|finalize` are subresources of the namespace itself.
-  if (info.namespace && info.resource === "status" && !info.name) {
+  if (info.namespace && (info.resource === "status" || info.resource === "finalize") && !info.name) {
     info.name = info.namespace;
     info.namespace = "";
-    info.subresource = "status";
+    info.subresource = info.resource;
     info.resource = "namespaces";
   }
   return finish(info, method, query);

@@ -219,7 +219,8 @@ export class ResourceHandler {
       sendJson(res, 201, out);
       return;
     }
-    if (sub && sub !== "status") {
+    const finalize = sub === "finalize" && info.group === "" && info.kind === "Namespace" && ri.verb === "update";
+    if (sub && sub !== "status" && !finalize) {
       throw new StatusError(
         404,
         "NotFound",
@@ -230,6 +231,7 @@ export class ResourceHandler {
       dryRun: dryRun(q),
       fieldManager: fieldManager(q, req),
       ...(sub === "status" ? { subresource: "status" as const } : {}),
+      ...(finalize ? { subresource: "finalize" as const } : {}),
     };
 
     switch (ri.verb) {

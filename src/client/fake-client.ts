@@ -315,6 +315,22 @@ class FakeResourceClient implements ResourceClient<KubeObject> {
     return this.put(obj, "status", opts);
   }
 
+  async updateSubresource(
+    obj: KubeObject,
+    subresource: string,
+    opts: WriteOptions = {},
+  ): Promise<KubeObject> {
+    if (subresource !== "finalize") return this.put(obj, subresource, opts);
+    // namespaces/finalize: only spec.finalizers changes.
+    const cur = this.stored(obj.metadata.namespace, obj.metadata.name!);
+    const next = structuredClone(cur);
+    next.spec = {
+      ...(cur.spec as object),
+      finalizers: (obj.spec as { finalizers?: string[] } | undefined)?.finalizers ?? [],
+    };
+    return this.put(next, undefined, opts);
+  }
+
   private put(obj: KubeObject, subresource: string | undefined, opts: WriteOptions): KubeObject {
     const cur = this.stored(obj.metadata.namespace, obj.metadata.name!);
     this.checkVersion(cur, obj);

@@ -333,8 +333,16 @@ class RestResourceClient implements ResourceClient<KubeObject> {
     return JSON.parse(res.body) as KubeObject;
   }
 
-  async updateStatus(obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
-    const path = this.item(obj.metadata.namespace, obj.metadata.name!, "status") + this.writeQuery(opts);
+  updateStatus(obj: KubeObject, opts: WriteOptions = {}): Promise<KubeObject> {
+    return this.updateSubresource(obj, "status", opts);
+  }
+
+  async updateSubresource(
+    obj: KubeObject,
+    subresource: string,
+    opts: WriteOptions = {},
+  ): Promise<KubeObject> {
+    const path = this.item(obj.metadata.namespace, obj.metadata.name!, subresource) + this.writeQuery(opts);
     const res = await this.rest.do("PUT", path, obj);
     return JSON.parse(res.body) as KubeObject;
   }

@@ -84,6 +84,8 @@ export interface ResourceClient<T extends KubeObject = KubeObject> {
   update(obj: T, opts?: WriteOptions): Promise<T>;
   /** PUT to the `status` subresource: only status (and some metadata) changes. */
   updateStatus(obj: T, opts?: WriteOptions): Promise<T>;
+  /** PUT to another subresource that takes the whole object (`finalize` of namespaces). */
+  updateSubresource(obj: T, subresource: string, opts?: WriteOptions): Promise<T>;
   patch(
     namespace: string | undefined,
     name: string,

@@ -36,7 +36,7 @@ import { strategyFor, type KindStrategy } from "./strategies.ts";
 export interface WriteOptions {
   dryRun?: boolean;
   /** `status` for the status subresource; other subresources are handled by their handlers. */
-  subresource?: "status" | "binding";
+  subresource?: "status" | "binding" | "finalize";
   now?: Date;
   /** Who makes the write: its changed fields are recorded in managedFields as theirs. */
   fieldManager?: string;
@@ -196,7 +196,7 @@ export class ResourceStore {
       ...(opts.subresource === "status" ? { subresource: "status" as const } : {}),
     });
     obj.metadata.resourceVersion = String(cur.rev);
-    this.strategy.prepareForUpdate?.(obj, cur.obj);
+    this.strategy.prepareForUpdate?.(obj, cur.obj, opts.subresource);
     obj.metadata.managedFields = this.trackOwnership(cur.obj, obj, opts).metadata.managedFields;
     // A binding sets spec.nodeName, which a pod update may not: it is its own write, as upstream.
     const errs =
@@ -212,7 +212,12 @@ export class ResourceStore {
     obj.metadata.resourceVersion = String(kv.modRevision);
     // An object being deleted with no grace left is removed once its last finalizer goes.
     const meta = obj.metadata;
-    if (meta.deletionTimestamp && !(meta.finalizers ?? []).length && !meta.deletionGracePeriodSeconds) {
+    if (
+      meta.deletionTimestamp &&
+      !(meta.finalizers ?? []).length &&
+      !meta.deletionGracePeriodSeconds &&
+      (this.strategy.mayRemove?.(obj) ?? true)
+    ) {
       await this.backend.delete(cur.key, kv.modRevision).catch((e: unknown) => {
         if (!(e instanceof ConflictError || e instanceof KeyNotFoundError)) throw e;
       });
@@ -282,6 +287,18 @@ export class ResourceStore {
         );
       }
       let obj = structuredClone(cur.obj);
+      const held = this.strategy.holdDelete?.(obj, new Date());
+      if (held) {
+        if (held === obj || req.dryRun) return { obj: held, deleted: false };
+        try {
+          const kv = await this.backend.update(cur.key, this.codec.encode(held), cur.rev);
+          held.metadata.resourceVersion = String(kv.modRevision);
+          return { obj: held, deleted: false };
+        } catch (e) {
+          if (e instanceof ConflictError && !pre?.resourceVersion && attempt < MAX_RETRIES) continue;
+          throw storageError(e, this.gr, name);
+        }
+      }
       const finalizer = propagationFinalizer(req);
       if (finalizer && !obj.metadata.deletionTimestamp) {
         const fins = (obj.metadata.finalizers ?? []).filter(

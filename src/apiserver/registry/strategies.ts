@@ -1,10 +1,11 @@
 /**
  * @module What some kinds do differently from the generic store, as upstream's per-kind
  * registry strategies: pods delete gracefully and start Pending with a QoS class; namespaces
- * start Active. Everything not listed here uses the generic behaviour.
+ * start Active and go Terminating until their finalizers are done. Everything not listed here uses the generic behaviour.
  */
 import type { KindInfo } from "../../api/kinds.ts";
 import type { KubeObject } from "../../api/object.ts";
+import { formatTimestamp } from "../../api/meta.ts";
 import { cmp, parseQuantity, type Quantity } from "../../api/quantity.ts";
 import { patchAllocatedServiceValues } from "../../api/defaults/core.ts";
 import type { Pod, Service } from "../../api/types/core-v1.ts";
@@ -15,7 +16,16 @@ export interface KindStrategy {
   /** The grace period for a delete, given the request's. */
   gracePeriod?(obj: KubeObject, requested: number | undefined): number | undefined;
   prepareForCreate?(obj: KubeObject): void;
-  prepareForUpdate?(obj: KubeObject, old: KubeObject): void;
+  /** `subresource` is "status", "finalize", … or undefined for the main resource. */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject, subresource: string | undefined): void;
+  /**
+   * Called on DELETE before the generic logic: returns the object to store instead of
+   * deleting it (the deletion must wait, e.g. for a namespace's spec.finalizers), or
+   * undefined to go on with the generic delete.
+   */
+  holdDelete?(obj: KubeObject, now: Date): KubeObject | undefined;
+  /** Whether an object marked for deletion with no metadata finalizers left may go (default yes). */
+  mayRemove?(obj: KubeObject): boolean;
 }
 
 /** A resource amount, or undefined when absent, zero or unparsable (validation reports those). */
@@ -68,10 +78,45 @@ const podStrategy: KindStrategy = {
   },
 };
 
+type NamespaceLike = KubeObject & { spec?: { finalizers?: string[] }; status?: { phase?: string } };
+const namespaceFinalizers = (o: KubeObject): string[] => (o as NamespaceLike).spec?.finalizers ?? [];
+
+/**
+ * Namespaces, as upstream's namespace registry: created Active with the `kubernetes`
+ * finalizer in spec.finalizers; a DELETE only marks them Terminating while spec.finalizers
+ * is not empty (the namespace controller empties the namespace, then removes its finalizer
+ * through `namespaces/<name>/finalize` and deletes again); spec.finalizers changes only
+ * through `finalize`.
+ */
 const namespaceStrategy: KindStrategy = {
   prepareForCreate(obj) {
-    obj.status = { phase: "Active" };
+    const ns = obj as NamespaceLike;
+    ns.spec = { ...ns.spec, finalizers: ["kubernetes"] };
+    ns.status = { phase: "Active" };
   },
+  prepareForUpdate(obj, old, subresource) {
+    const ns = obj as NamespaceLike;
+    if (subresource === "finalize") {
+      const finalizers = namespaceFinalizers(obj);
+      Object.assign(obj, structuredClone(old), { metadata: obj.metadata });
+      (obj as NamespaceLike).spec = { ...(old as NamespaceLike).spec, finalizers };
+      if (finalizers.length === 0) delete (obj as NamespaceLike).spec!.finalizers;
+      return;
+    }
+    if (subresource !== "status") ns.spec = { ...ns.spec, finalizers: namespaceFinalizers(old) };
+    if (ns.spec && !ns.spec.finalizers?.length) delete ns.spec.finalizers;
+    if (old.metadata.deletionTimestamp) ns.status = { ...ns.status, phase: "Terminating" };
+  },
+  holdDelete(obj, now) {
+    if (namespaceFinalizers(obj).length === 0) return undefined;
+    if (obj.metadata.deletionTimestamp) return obj;
+    const out = structuredClone(obj) as NamespaceLike;
+    out.metadata.deletionTimestamp = formatTimestamp(now);
+    out.metadata.deletionGracePeriodSeconds = 0;
+    out.status = { ...out.status, phase: "Terminating" };
+    return out;
+  },
+  mayRemove: (obj) => namespaceFinalizers(obj).length === 0,
 };
 
 const serviceStrategy: KindStrategy = {
