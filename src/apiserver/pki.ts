@@ -14,6 +14,12 @@ export interface ClusterPki {
   serverKey: string;
   adminCert: string;
   adminKey: string;
+  /** Serving certificate of the node agent's streaming server (logs, exec, attach, …). */
+  kubeletCert: string;
+  kubeletKey: string;
+  /** The API server's client certificate towards node agents. */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
   dir: string;
 }
 
@@ -101,7 +107,7 @@ export function ensurePki(dataDir: string, hosts: string[]): ClusterPki {
       ],
       dir,
     );
-    for (const f of ["server.crt", "admin.crt"]) rmSync(join(dir, f), { force: true });
+    for (const f of ["server.crt", "admin.crt", "kubelet.crt", "kubelet-client.crt"]) rmSync(join(dir, f), { force: true });
   }
   const wanted = sanList(hosts);
   const serverCovers = (): boolean => {
@@ -125,6 +131,24 @@ export function ensurePki(dataDir: string, hosts: string[]): ClusterPki {
       "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
     );
   }
+  // The node agent's streaming server (logs, exec, …) and the API server's client certificate
+  // for it, as upstream's kubelet serving cert and apiserver-kubelet-client.
+  if (!has("kubelet.crt") || !has("kubelet.key")) {
+    issue(
+      dir,
+      "kubelet",
+      "/CN=kites-kubelet",
+      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=${sanList(hosts)}\n`,
+    );
+  }
+  if (!has("kubelet-client.crt") || !has("kubelet-client.key")) {
+    issue(
+      dir,
+      "kubelet-client",
+      "/O=system:masters/CN=kube-apiserver-kubelet-client",
+      "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+    );
+  }
   const read = (f: string): string => readFileSync(join(dir, f), "utf8");
   return {
     dir,
@@ -133,6 +157,10 @@ export function ensurePki(dataDir: string, hosts: string[]): ClusterPki {
     serverKey: read("server.key"),
     adminCert: read("admin.crt"),
     adminKey: read("admin.key"),
+    kubeletCert: read("kubelet.crt"),
+    kubeletKey: read("kubelet.key"),
+    kubeletClientCert: read("kubelet-client.crt"),
+    kubeletClientKey: read("kubelet-client.key"),
   };
 }
 
