@@ -107,7 +107,8 @@ export function ensurePki(dataDir: string, hosts: string[]): ClusterPki {
       ],
       dir,
     );
-    for (const f of ["server.crt", "admin.crt", "kubelet.crt", "kubelet-client.crt"]) rmSync(join(dir, f), { force: true });
+    for (const f of ["server.crt", "admin.crt", "kubelet.crt", "kubelet-client.crt"])
+      rmSync(join(dir, f), { force: true });
   }
   const wanted = sanList(hosts);
   const serverCovers = (): boolean => {

@@ -219,7 +219,8 @@ export class ResourceHandler {
       sendJson(res, 201, out);
       return;
     }
-    const finalize = sub === "finalize" && info.group === "" && info.kind === "Namespace" && ri.verb === "update";
+    const finalize =
+      sub === "finalize" && info.group === "" && info.kind === "Namespace" && ri.verb === "update";
     if (sub && sub !== "status" && !finalize) {
       throw new StatusError(
         404,

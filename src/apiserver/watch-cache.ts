@@ -88,6 +88,7 @@ export class WatchCache {
       {
         onEvents: (events) => this.apply(events),
         onError: (err) => this.fail(err),
+        onProgress: (rev) => this.advance(rev),
       },
     );
   }
@@ -118,6 +119,17 @@ export class WatchCache {
       this.rev = rev;
       for (const w of this.watchers) dispatch(w, ce);
     }
+    this.wakeWaiters();
+  }
+
+  /** The datastore reports no change under the prefix up to `rev`. */
+  private advance(rev: number): void {
+    if (rev <= this.rev) return;
+    this.rev = rev;
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
     if (this.waiters.length) {
       const still = [];
       for (const w of this.waiters)
@@ -172,7 +184,9 @@ export class WatchCache {
   /** A consistent read: waits until the cache holds everything the datastore has now. */
   async sync(): Promise<void> {
     await this.ready;
-    await this.waitFor(await this.backend.currentRevision());
+    const current = await this.backend.currentRevision();
+    if (this.rev < current) this.backend.requestProgress();
+    await this.waitFor(current);
   }
 
   get(key: string): CachedObject | undefined {

@@ -5,6 +5,8 @@ const USAGE = `kites — a Kubernetes-compatible container orchestrator
 
 Usage:
   kites server [--data-dir DIR] [--port N] [--bind-address ADDR] [--datastore URL] [--disable-agent]
+  kites image import FILE... | ls | rm REF... | inspect REF [--data-dir DIR]
+  kites sim nodes --count N [--zones Z] [--kubeconfig FILE]
   kites version
 
 Run 'kites <command> --help' for a command's flags.`;
@@ -14,6 +16,16 @@ switch (cmd) {
   case "server": {
     const { serverCommand } = await import("./server.ts");
     await serverCommand(args);
+    break;
+  }
+  case "image": {
+    const { imageCommand } = await import("./image.ts");
+    await imageCommand(args);
+    break;
+  }
+  case "sim": {
+    const { simCommand } = await import("./sim.ts");
+    await simCommand(args);
     break;
   }
   case "version": {

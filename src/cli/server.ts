@@ -3,6 +3,7 @@
  * start, starts the API server, writes the admin kubeconfig, and shuts down on SIGTERM/SIGINT.
  */
 import { randomBytes } from "node:crypto";
+import { setMaxListeners } from "node:events";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,6 +11,8 @@ import { ensurePki, adminKubeconfig } from "../apiserver/pki.ts";
 import { ApiServer } from "../apiserver/server.ts";
 import { ensureSystemNamespaces } from "../apiserver/bootstrap.ts";
 import { openBackend } from "../storage/open.ts";
+import type { ConnectionConfig } from "../client/rest-client.ts";
+import { agentUnavailable, defaultAgentSettings, startAgent, startControlPlane } from "./components.ts";
 import { flagHelp, parseFlags, type FlagSpec } from "./flags.ts";
 
 const FLAGS: FlagSpec = {
@@ -24,6 +27,9 @@ const FLAGS: FlagSpec = {
     help: "sqlite:///path/state.db (default: DIR/state.db), etcd://host:port[,host:port], memory://",
   },
   "disable-agent": { type: "boolean", help: "run the control plane only, no node agent on this machine" },
+  "node-name": { type: "string", help: "name of this machine's Node (default: the host name)" },
+  "node-ip": { type: "string", help: "address the node reports and serves on (default 127.0.0.1)" },
+  "pod-cidr": { type: "string", help: "pod addresses of this node (default 10.244.0.0/24)" },
   help: { type: "boolean", help: "show this help" },
 };
 
@@ -64,7 +70,13 @@ export async function serverCommand(args: string[]): Promise<void> {
   }
   const pki = ensurePki(dataDir, host === "0.0.0.0" ? [] : [host]);
   const token = adminToken(dataDir);
-  const server = new ApiServer({ backend, pki, tokens: new Map([[token, "kites-admin"]]), host, port });
+  // The in-process components' credentials, valid for this run only (upstream's loopback client).
+  const loopbackToken = randomBytes(24).toString("hex");
+  const tokens = new Map([
+    [token, "kites-admin"],
+    [loopbackToken, "system:kites-loopback"],
+  ]);
+  const server = new ApiServer({ backend, pki, tokens, host, port });
   try {
     await server.start();
   } catch (e) {
@@ -76,8 +88,28 @@ export async function serverCommand(args: string[]): Promise<void> {
   const kubeconfig = join(dataDir, "kubeconfig.yaml");
   const urlHost = host === "0.0.0.0" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   writeFileSync(kubeconfig, adminKubeconfig(pki, `https://${urlHost}:${server.port}`), { mode: 0o600 });
+  const stopComponents = new AbortController();
+  setMaxListeners(0, stopComponents.signal);
+  const connection: ConnectionConfig = {
+    server: `https://${urlHost}:${server.port}`,
+    ca: pki.caCert,
+    token: loopbackToken,
+  };
+  await startControlPlane(connection, stopComponents.signal);
   if (!flags["disable-agent"]) {
-    console.error("kites server: the node agent is not built yet; running the control plane only");
+    const why = agentUnavailable();
+    if (why) console.error(`kites server: not running the node agent: ${why}`);
+    else {
+      const settings = defaultAgentSettings();
+      if (flags["node-name"]) settings.nodeName = String(flags["node-name"]);
+      if (flags["node-ip"]) settings.nodeIP = String(flags["node-ip"]);
+      if (flags["pod-cidr"]) settings.podCIDR = String(flags["pod-cidr"]);
+      try {
+        await startAgent(connection, dataDir, settings, stopComponents.signal);
+      } catch (e) {
+        console.error(`kites server: the node agent did not start: ${(e as Error).message}`);
+      }
+    }
   }
   console.error(
     `kites server: ready on https://${urlHost}:${server.port} (datastore ${backend.name}) in ${Math.round(performance.now() - started)} ms`,
@@ -89,6 +121,7 @@ export async function serverCommand(args: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.error(`kites server: ${sig}, shutting down`);
+    stopComponents.abort();
     await server.stop();
     await backend.close();
     process.exit(0);

@@ -66,6 +66,12 @@ export interface WatchOptions {
 export interface WatchHandler {
   onEvents(events: WatchEvent[]): void;
   onError(err: Error): void;
+  /**
+   * Progress: every change under the prefix up to `revision` has been delivered (there may
+   * have been none). Lets a cache of a quiet prefix prove it is current (etcd's progress
+   * notification).
+   */
+  onProgress?(revision: number): void;
 }
 
 export interface Backend {
@@ -97,6 +103,8 @@ export interface Backend {
    * `onError`) `CompactedError` when that revision is older than the compacted revision.
    */
   watch(prefix: string, opts: WatchOptions, handler: WatchHandler): void;
+  /** Asks every open watch to report its progress (`onProgress`) soon. */
+  requestProgress(): void;
   /** Drops history older than `revision`; later reads and watches before it fail with `CompactedError`. */
   compact(revision: number): Promise<void>;
   /** The revision the store was last compacted at (0 = never). */

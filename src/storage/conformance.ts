@@ -260,6 +260,33 @@ export function storageConformance(driver: string, open: () => Promise<BackendFi
       assert.equal(w.events.length, 1);
     });
 
+    it("reports progress to a watch whose prefix is quiet while others change", async () => {
+      const quiet = ns();
+      const busy = ns();
+      const start = await b.currentRevision();
+      const ac = new AbortController();
+      let progressed = 0;
+      let events = 0;
+      b.watch(
+        quiet,
+        { afterRevision: start, signal: ac.signal },
+        {
+          onEvents: (evs) => (events += evs.length),
+          onError: () => undefined,
+          onProgress: (rev) => (progressed = Math.max(progressed, rev)),
+        },
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      const kv = await b.create(`${busy}k`, "1");
+      for (let i = 0; i < 100 && progressed < kv.modRevision; i++) {
+        b.requestProgress();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      ac.abort();
+      assert.equal(events, 0);
+      assert.ok(progressed >= kv.modRevision, `progress ${progressed} < ${kv.modRevision}`);
+    });
+
     it("fails watches and lists before the compacted revision with CompactedError", async () => {
       const p = ns();
       const first = await b.create(`${p}a`, "1");

@@ -2,7 +2,8 @@
  * @module In-process watch fan-out for drivers that see every write themselves (sqlite and
  * memory): a watcher first receives its backlog (history read from the store when it
  * started) and then every committed batch whose keys fall under its prefix, in revision
- * order, exactly once. Delivery is asynchronous (a microtask after the commit), so a slow
+ * order, exactly once, and after each commit a progress report of the commit's revision
+ * (see `WatchHandler.onProgress`). Delivery is asynchronous (a microtask after the commit), so a slow
  * handler never runs inside a write transaction.
  */
 import type { WatchEvent, WatchHandler } from "./backend.ts";
@@ -21,8 +22,18 @@ class Watcher {
     if (backlog.length) this.schedule();
   }
 
+  /** The newest revision announced to this watcher (events or progress). */
+  private progressRev = 0;
+  private deliveredRev = 0;
+
   push(ev: WatchEvent): void {
     this.queue.push(ev);
+    this.schedule();
+  }
+
+  progress(rev: number): void {
+    if (rev <= this.progressRev) return;
+    this.progressRev = rev;
     this.schedule();
   }
 
@@ -41,10 +52,17 @@ class Watcher {
 
   private readonly flush = (): void => {
     this.scheduled = false;
-    if (this.closed || this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    this.handler.onEvents(batch);
+    if (this.closed) return;
+    if (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      this.deliveredRev = batch[batch.length - 1]!.kv.modRevision;
+      this.handler.onEvents(batch);
+    }
+    if (this.progressRev > this.deliveredRev && !this.closed) {
+      this.deliveredRev = this.progressRev;
+      this.handler.onProgress?.(this.progressRev);
+    }
   };
 }
 
@@ -69,9 +87,12 @@ export class WatchHub {
 
   /** Hands committed events (in revision order) to every watcher whose prefix matches. */
   publish(events: readonly WatchEvent[]): void {
-    if (this.watchers.size === 0) return;
+    if (this.watchers.size === 0 || events.length === 0) return;
+    const rev = events[events.length - 1]!.kv.modRevision;
     for (const w of this.watchers) {
       for (const ev of events) if (ev.kv.key.startsWith(w.prefix)) w.push(ev);
+      // Every watcher learns the commit's revision, so a quiet prefix's cache stays current.
+      w.progress(rev);
     }
   }
 

@@ -149,7 +149,7 @@ export class ResourceStore {
       now: opts.now ?? new Date(),
       namespaced: this.info.namespaced,
       requestNamespace: namespace,
-      hasStatusSubresource: this.info.hasStatusSubresource,
+      hasStatusSubresource: this.info.hasStatusSubresource && !this.strategy.keepsStatusOnCreate,
       tracksGeneration: this.info.generation !== "none",
     });
     this.strategy.prepareForCreate?.(obj);

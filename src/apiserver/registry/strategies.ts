@@ -11,6 +11,8 @@ import { patchAllocatedServiceValues } from "../../api/defaults/core.ts";
 import type { Pod, Service } from "../../api/types/core-v1.ts";
 
 export interface KindStrategy {
+  /** A create keeps the status it was sent although status is a subresource (nodes, as upstream). */
+  keepsStatusOnCreate?: boolean;
   /** Deletes with a grace period (deletionTimestamp first, removal later). */
   graceful?: boolean;
   /** The grace period for a delete, given the request's. */
@@ -26,6 +28,24 @@ export interface KindStrategy {
   holdDelete?(obj: KubeObject, now: Date): KubeObject | undefined;
   /** Whether an object marked for deletion with no metadata finalizers left may go (default yes). */
   mayRemove?(obj: KubeObject): boolean;
+}
+
+/**
+ * Upstream's DefaultTolerationSeconds admission: a new pod tolerates the not-ready and
+ * unreachable NoExecute taints for 300 s unless it already says how it tolerates them.
+ */
+function addDefaultTolerations(pod: Pod): void {
+  const spec = pod.spec;
+  if (!spec) return;
+  const tolerations = [...(spec.tolerations ?? [])];
+  for (const key of ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]) {
+    const covered = tolerations.some(
+      (t) =>
+        (t.key === key || (!t.key && t.operator === "Exists")) && (!t.effect || t.effect === "NoExecute"),
+    );
+    if (!covered) tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
+  }
+  spec.tolerations = tolerations;
 }
 
 /** A resource amount, or undefined when absent, zero or unparsable (validation reports those). */
@@ -74,6 +94,7 @@ const podStrategy: KindStrategy = {
   },
   prepareForCreate(obj) {
     const pod = obj as unknown as Pod;
+    addDefaultTolerations(pod);
     pod.status = { phase: "Pending", qosClass: podQOSClass(pod) };
   },
 };
@@ -126,6 +147,9 @@ const serviceStrategy: KindStrategy = {
   },
 };
 
+// A node agent registers its Node with capacity, addresses and conditions in one create.
+const nodeStrategy: KindStrategy = { keepsStatusOnCreate: true };
+
 const NONE: KindStrategy = {};
 
 /** The strategy for a kind. */
@@ -133,5 +157,6 @@ export function strategyFor(info: KindInfo): KindStrategy {
   if (info.group === "" && info.kind === "Pod") return podStrategy;
   if (info.group === "" && info.kind === "Namespace") return namespaceStrategy;
   if (info.group === "" && info.kind === "Service") return serviceStrategy;
+  if (info.group === "" && info.kind === "Node") return nodeStrategy;
   return NONE;
 }

@@ -137,7 +137,19 @@ class EtcdWatch {
       if (batch.length === 0) return;
       this.lastRev = batch[batch.length - 1]!.kv.modRevision;
       this.handler.onEvents(batch);
+    } else {
+      // A progress notification: nothing under the prefix up to the header's revision.
+      const rev = Number(res.header?.revision ?? 0);
+      if (rev > this.lastRev) {
+        this.lastRev = rev;
+        this.handler.onProgress?.(rev);
+      }
     }
+  }
+
+  /** Asks etcd for a progress notification on this watch's stream. */
+  requestProgress(): void {
+    if (!this.done && this.stream) this.stream.write({ progress_request: {} });
   }
 
   /** Turns one etcd response into contract events, skipping any already delivered. */
@@ -388,6 +400,10 @@ class EtcdBackend implements Backend {
     const w = new EtcdWatch(this, this.k(prefix), this.end(prefix), this.strip, opts, handler);
     this.watches.add(w);
     void w.connect();
+  }
+
+  requestProgress(): void {
+    for (const w of this.watches) w.requestProgress();
   }
 
   async compact(revision: number): Promise<void> {

@@ -353,6 +353,8 @@ export class SqliteBackend implements Backend {
     }
     this.hub.add(prefix, handler, backlog, opts.signal);
   }
+  /** Progress is reported after every commit already; nothing is pending between commits. */
+  requestProgress(): void {}
 
   async compact(revision: number): Promise<void> {
     if (revision <= this.compactRev) return;

@@ -1,0 +1,100 @@
+/**
+ * @module The components `kites server` runs beside the API server, each a client of the API
+ * with its own connection pool and user agent (as separate processes would be): the
+ * controller manager, the kubelet of simulated nodes, and the node agent with the runc runtime unless the control plane
+ * runs alone. `kites agent` starts the node agent alone against a remote server.
+ */
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { RestClient, type ConnectionConfig } from "../client/rest-client.ts";
+import { EventRecorder } from "../client/events.ts";
+import { InformerFactory } from "../client/informer.ts";
+import { ControllerManager } from "../controllers/manager.ts";
+import { SimKubelet } from "../sim/sim-kubelet.ts";
+import { Kubelet } from "../kubelet/kubelet.ts";
+import { ensureBusyboxImage } from "../runtime/images/busybox-image.ts";
+import { ImageStore } from "../runtime/images/image-store.ts";
+import { RuncRuntime } from "../runtime/runc-runtime.ts";
+import { Snapshotter } from "../runtime/snapshots/snapshotter.ts";
+
+/** What the node agent needs to know about its node. */
+export interface AgentSettings {
+  nodeName: string;
+  nodeIP: string;
+  podCIDR: string;
+  /** The node also runs the control plane (gets the control-plane role label). */
+  controlPlane: boolean;
+}
+
+export const defaultAgentSettings = (): AgentSettings => ({
+  nodeName: hostname().toLowerCase(),
+  nodeIP: "127.0.0.1",
+  podCIDR: "10.244.0.0/24",
+  controlPlane: true,
+});
+
+/** Why this machine cannot run pods, or undefined when it can. */
+export function agentUnavailable(): string | undefined {
+  if (process.getuid?.() !== 0) return "the node agent needs root (runc, network namespaces, mounts)";
+  return undefined;
+}
+
+const clientFor = (connection: ConnectionConfig, userAgent: string): RestClient =>
+  new RestClient({ ...connection, userAgent });
+
+export interface ControlPlane {
+  manager: ControllerManager;
+  simKubelet: SimKubelet;
+}
+
+/**
+ * Starts the controller manager and the simulated nodes' kubelet (idle until simulated
+ * nodes exist), sharing one informer cache; resolves once they run.
+ */
+export async function startControlPlane(
+  connection: ConnectionConfig,
+  signal: AbortSignal,
+): Promise<ControlPlane> {
+  const client = clientFor(connection, "kube-controller-manager");
+  const informers = new InformerFactory(client);
+  const manager = new ControllerManager({ client, informers });
+  await manager.start(signal);
+  const simClient = clientFor(connection, "kites-sim-kubelet");
+  const simKubelet = new SimKubelet({
+    client: simClient,
+    informers,
+    recorder: new EventRecorder(simClient, { component: "kubelet" }),
+  });
+  await simKubelet.start(signal);
+  return { manager, simKubelet };
+}
+
+/** Starts the node agent with the runc runtime; resolves once it serves its pods. */
+export async function startAgent(
+  connection: ConnectionConfig,
+  dataDir: string,
+  settings: AgentSettings,
+  signal: AbortSignal,
+): Promise<Kubelet> {
+  const images = new ImageStore(join(dataDir, "images"));
+  await ensureBusyboxImage(images);
+  const snapshots = new Snapshotter(join(dataDir, "snapshots"), images);
+  const runtime = new RuncRuntime({
+    stateDir: join(dataDir, "runtime"),
+    images,
+    snapshots,
+    network: { podCIDR: settings.podCIDR, nodeIP: settings.nodeIP },
+  });
+  const kubelet = new Kubelet({
+    client: clientFor(connection, `kubelet/${settings.nodeName}`),
+    runtime,
+    nodeName: settings.nodeName,
+    nodeIP: settings.nodeIP,
+    podCIDR: settings.podCIDR,
+    dataDir: join(dataDir, "agent"),
+    controlPlane: settings.controlPlane,
+  });
+  kubelet.start(signal);
+  await kubelet.ready;
+  return kubelet;
+}

@@ -1,0 +1,156 @@
+/**
+ * @module The node lifecycle controller (upstream's node-lifecycle-controller, monitoring and
+ * tainting parts). A node is healthy while its Lease in `kube-node-lease` is renewed (or its
+ * Ready condition's heartbeat moves); silent for the grace period (40 s), all its conditions
+ * become Unknown ("Kubelet stopped posting node status.") and it gets the
+ * `node.kubernetes.io/unreachable` NoExecute and NoSchedule taints. The taints always follow
+ * the conditions, so when the kubelet posts Ready again they go. Each node is re-examined
+ * exactly when its grace period would run out (requeueAfter), never by polling; the clock is
+ * injectable for tests. Eviction of pods from NoExecute-tainted nodes is the taint manager's
+ * job (taint-eviction.ts).
+ */
+import { formatTimestamp } from "../../api/meta.ts";
+import { isNotFound } from "../../api/status-error.ts";
+import type { Node, NodeCondition } from "../../api/types/core-v1.ts";
+import type { Lease } from "../../api/types/coordination-v1.ts";
+import type { Request, Result } from "../../client/controller.ts";
+import type { Informer } from "../../client/informer.ts";
+import type { Client } from "../../client/types.ts";
+import { desiredTaints, reconcileTaints } from "./node-lifecycle-taints.ts";
+
+/** Namespace of the node heartbeat Leases. */
+export const NODE_LEASE_NAMESPACE = "kube-node-lease";
+/** Upstream's --node-startup-grace-period: a node that never posted status gets this long. */
+export const NODE_STARTUP_GRACE_MS = 60_000;
+/** The conditions set to Unknown when a node goes silent (upstream's nodeConditionTypes). */
+const MONITORED_CONDITIONS = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
+
+export interface NodeLifecycleConfig {
+  client: Client;
+  nodes: Informer<Node>;
+  /** Leases in kube-node-lease. */
+  leases: Informer<Lease>;
+  gracePeriodMs: number;
+  startupGracePeriodMs?: number;
+  /** Milliseconds since the epoch; injectable for tests. */
+  now?: () => number;
+}
+
+/** What the controller last saw of a node (upstream's nodeHealthData). */
+interface Health {
+  /** When (our clock) a heartbeat was last seen. */
+  probeMs: number;
+  heartbeat: string | undefined;
+  leaseRenew: string | undefined;
+}
+
+export class NodeLifecycleReconciler {
+  private readonly health = new Map<string, Health>();
+  private readonly now: () => number;
+
+  constructor(private readonly config: NodeLifecycleConfig) {
+    this.now = config.now ?? Date.now;
+  }
+
+  register(enqueue: (key: string) => void): void {
+    this.config.nodes.addHandlers({
+      add: (n) => enqueue(n.metadata.name!),
+      update: (_, n) => enqueue(n.metadata.name!),
+      delete: (n) => this.health.delete(n.metadata.name!),
+    });
+    this.config.leases.addHandlers({
+      add: (l) => {
+        if (l.metadata.namespace === NODE_LEASE_NAMESPACE) enqueue(l.metadata.name!);
+      },
+      update: (_, l) => {
+        if (l.metadata.namespace === NODE_LEASE_NAMESPACE) enqueue(l.metadata.name!);
+      },
+    });
+  }
+
+  /** Keys are node names. */
+  async reconcile(req: Request): Promise<Result | void> {
+    const cached = this.config.nodes.get(undefined, req.name);
+    if (!cached) {
+      this.health.delete(req.name);
+      return;
+    }
+    const now = this.now();
+    const ready = cached.status?.conditions?.find((c) => c.type === "Ready");
+    const lease = this.config.leases.get(NODE_LEASE_NAMESPACE, req.name);
+    const renew = lease?.spec?.renewTime ?? undefined;
+    let h = this.health.get(req.name);
+    if (!h) {
+      h = { probeMs: now, heartbeat: ready?.lastHeartbeatTime, leaseRenew: renew };
+      this.health.set(req.name, h);
+    }
+    if (ready?.lastHeartbeatTime !== h.heartbeat) {
+      h.heartbeat = ready?.lastHeartbeatTime;
+      h.probeMs = now;
+    }
+    if (renew && (!h.leaseRenew || Date.parse(renew) > Date.parse(h.leaseRenew))) {
+      h.leaseRenew = renew;
+      h.probeMs = now;
+    }
+    const grace = ready
+      ? this.config.gracePeriodMs
+      : (this.config.startupGracePeriodMs ?? NODE_STARTUP_GRACE_MS);
+    const deadline = h.probeMs + grace;
+    let node = cached;
+    if (now >= deadline) {
+      const updated = this.markUnknown(node, now);
+      if (updated) node = await this.config.client.resource<Node>("", "nodes").updateStatus(updated);
+    }
+    await this.syncTaints(node, now);
+    return now < deadline ? { requeueAfterMs: deadline - now } : undefined;
+  }
+
+  /** The node with every monitored condition Unknown, or undefined when they already are. */
+  private markUnknown(node: Node, now: number): Node | undefined {
+    const next = structuredClone(node);
+    const ts = formatTimestamp(new Date(now));
+    const conditions: NodeCondition[] = next.status?.conditions ?? [];
+    let changed = false;
+    for (const type of MONITORED_CONDITIONS) {
+      const c = conditions.find((x) => x.type === type);
+      if (!c) {
+        conditions.push({
+          type,
+          status: "Unknown",
+          reason: "NodeStatusNeverUpdated",
+          message: "Kubelet never posted node status.",
+          lastHeartbeatTime: node.metadata.creationTimestamp ?? ts,
+          lastTransitionTime: ts,
+        });
+        changed = true;
+      } else if (c.status !== "Unknown") {
+        c.status = "Unknown";
+        c.reason = "NodeStatusUnknown";
+        c.message = "Kubelet stopped posting node status.";
+        c.lastTransitionTime = ts;
+        changed = true;
+      }
+    }
+    if (!changed) return undefined;
+    next.status = { ...next.status, conditions };
+    return next;
+  }
+
+  /** Brings the managed taints in line with the node's conditions. */
+  private async syncTaints(node: Node, now: number): Promise<void> {
+    const taints = reconcileTaints(
+      node.spec?.taints ?? [],
+      desiredTaints(node, true),
+      formatTimestamp(new Date(now)),
+    );
+    if (!taints) return;
+    const next = structuredClone(node);
+    next.spec = { ...next.spec, taints };
+    if (taints.length === 0) delete next.spec.taints;
+    try {
+      await this.config.client.resource<Node>("", "nodes").update(next);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}
