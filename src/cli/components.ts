@@ -1,7 +1,7 @@
 /**
  * @module The components `kites server` runs beside the API server, each a client of the API
  * with its own connection pool and user agent (as separate processes would be): the
- * controller manager, the kubelet of simulated nodes, and the node agent with the runc runtime unless the control plane
+ * controller manager, the scheduler, the kubelet of simulated nodes, and the node agent with the runc runtime unless the control plane
  * runs alone. `kites agent` starts the node agent alone against a remote server.
  */
 import { hostname } from "node:os";
@@ -10,6 +10,7 @@ import { RestClient, type ConnectionConfig } from "../client/rest-client.ts";
 import { EventRecorder } from "../client/events.ts";
 import { InformerFactory } from "../client/informer.ts";
 import { ControllerManager } from "../controllers/manager.ts";
+import { Scheduler } from "../scheduler/scheduler.ts";
 import { SimKubelet } from "../sim/sim-kubelet.ts";
 import { Kubelet } from "../kubelet/kubelet.ts";
 import { ensureBusyboxImage } from "../runtime/images/busybox-image.ts";
@@ -45,11 +46,12 @@ const clientFor = (connection: ConnectionConfig, userAgent: string): RestClient 
 export interface ControlPlane {
   manager: ControllerManager;
   simKubelet: SimKubelet;
+  scheduler: Scheduler;
 }
 
 /**
- * Starts the controller manager and the simulated nodes' kubelet (idle until simulated
- * nodes exist), sharing one informer cache; resolves once they run.
+ * Starts the controller manager, the scheduler and the simulated nodes' kubelet (idle until
+ * simulated nodes exist), sharing one informer cache; resolves once they run.
  */
 export async function startControlPlane(
   connection: ConnectionConfig,
@@ -66,7 +68,16 @@ export async function startControlPlane(
     recorder: new EventRecorder(simClient, { component: "kubelet" }),
   });
   await simKubelet.start(signal);
-  return { manager, simKubelet };
+  const schedClient = clientFor(connection, "default-scheduler");
+  const scheduler = new Scheduler({
+    client: schedClient,
+    informers,
+    recorder: new EventRecorder(schedClient, { component: "default-scheduler" }),
+  });
+  informers.start(signal);
+  void scheduler.start(signal);
+  await scheduler.ready;
+  return { manager, simKubelet, scheduler };
 }
 
 /** Starts the node agent with the runc runtime; resolves once it serves its pods. */

@@ -7,6 +7,7 @@
  * resets the key's backoff, and may ask to be called again after a delay.
  */
 import type { KubeObject } from "../api/object.ts";
+import { isConflict } from "../api/status-error.ts";
 import { objectKey } from "./informer.ts";
 
 export { objectKey as keyOf } from "./informer.ts";
@@ -165,7 +166,8 @@ export class Controller {
       if (!signal.aborted) {
         this.enqueueAfter(key, Math.min(BASE_DELAY_MS * 2 ** n, MAX_DELAY_MS));
         if (this.config.onError) this.config.onError(req, err);
-        else if (n < 3 || n % 10 === 0) {
+        // A conflict only means the cache was behind; the retry re-reads. Not worth a line.
+        else if (!isConflict(err) && (n < 3 || n % 10 === 0)) {
           console.error(
             `${this.name}: reconcile ${key} failed (attempt ${n + 1}): ${(err as Error).message ?? err}`,
           );
