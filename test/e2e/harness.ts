@@ -52,10 +52,11 @@ export interface TestServer {
 
 /** Starts `kites server` on a free port; resolves once it printed its kubeconfig line. */
 export async function startServer(
-  opts: { dataDir?: string; datastore?: string; port?: number } = {},
+  opts: { dataDir?: string; datastore?: string; port?: number; agent?: boolean; args?: string[] } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "kites-e2e-"));
-  const args = ["server", "--data-dir", dataDir, "--port", String(opts.port ?? 0), "--disable-agent"];
+  const args = ["server", "--data-dir", dataDir, "--port", String(opts.port ?? 0), ...(opts.args ?? [])];
+  if (!opts.agent) args.push("--disable-agent");
   if (opts.datastore) args.push("--datastore", opts.datastore);
   const child = spawn(join(ROOT, "bin", "kites"), args, { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
@@ -122,6 +123,16 @@ export async function startServer(
       if (!sopts.keep && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs `bin/kites` with `args` (e.g. `sim nodes --count 3`) against a server's kubeconfig. */
+export function kites(args: string[], kubeconfig: string): KubectlResult {
+  const r = spawnSync(join(ROOT, "bin", "kites"), args, {
+    encoding: "utf8",
+    env: { ...process.env, KUBECONFIG: kubeconfig },
+    timeout: 120_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
 
 /** Runs a shell-free command and returns its output (for tools other than kubectl). */

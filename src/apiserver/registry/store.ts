@@ -153,6 +153,7 @@ export class ResourceStore {
       tracksGeneration: this.info.generation !== "none",
     });
     this.strategy.prepareForCreate?.(obj);
+    dropEmptyMetadata(obj.metadata);
     obj.metadata.managedFields = this.trackOwnership(undefined, obj, opts).metadata.managedFields;
     const name = obj.metadata.name ?? "";
     const errs = this.rules?.validate(obj) ?? [];
@@ -197,6 +198,7 @@ export class ResourceStore {
     });
     obj.metadata.resourceVersion = String(cur.rev);
     this.strategy.prepareForUpdate?.(obj, cur.obj, opts.subresource);
+    dropEmptyMetadata(obj.metadata);
     obj.metadata.managedFields = this.trackOwnership(cur.obj, obj, opts).metadata.managedFields;
     // A binding sets spec.nodeName, which a pod update may not: it is its own write, as upstream.
     const errs =
@@ -330,6 +332,17 @@ export class ResourceStore {
       }
     }
   }
+}
+
+/**
+ * Empty label and annotation maps and empty finalizer and owner lists are absent, as in
+ * upstream's encoding (Go's omitempty): a patch that removes the last owner leaves no `[]`.
+ */
+function dropEmptyMetadata(meta: KubeObject["metadata"]): void {
+  if (meta.labels && Object.keys(meta.labels).length === 0) delete meta.labels;
+  if (meta.annotations && Object.keys(meta.annotations).length === 0) delete meta.annotations;
+  if (meta.finalizers?.length === 0) delete meta.finalizers;
+  if (meta.ownerReferences?.length === 0) delete meta.ownerReferences;
 }
 
 /** The finalizer a propagation policy asks for (Foreground and Orphan), as upstream's registry adds it. */

@@ -8,6 +8,8 @@ import type { KubeObject } from "../../api/object.ts";
 import { formatTimestamp } from "../../api/meta.ts";
 import { cmp, parseQuantity, type Quantity } from "../../api/quantity.ts";
 import { patchAllocatedServiceValues } from "../../api/defaults/core.ts";
+import { defaultJob } from "../../api/defaults/batch.ts";
+import type { Job } from "../../api/types/batch-v1.ts";
 import type { Pod, Service } from "../../api/types/core-v1.ts";
 
 export interface KindStrategy {
@@ -147,6 +149,13 @@ const serviceStrategy: KindStrategy = {
   },
 };
 
+/** Jobs: the selector and pod labels on the new uid, generated once the uid exists (upstream's job strategy). */
+const jobStrategy: KindStrategy = {
+  prepareForCreate(obj) {
+    defaultJob(obj as unknown as Job);
+  },
+};
+
 // A node agent registers its Node with capacity, addresses and conditions in one create.
 const nodeStrategy: KindStrategy = { keepsStatusOnCreate: true };
 
@@ -158,5 +167,6 @@ export function strategyFor(info: KindInfo): KindStrategy {
   if (info.group === "" && info.kind === "Namespace") return namespaceStrategy;
   if (info.group === "" && info.kind === "Service") return serviceStrategy;
   if (info.group === "" && info.kind === "Node") return nodeStrategy;
+  if (info.group === "batch" && info.kind === "Job") return jobStrategy;
   return NONE;
 }
