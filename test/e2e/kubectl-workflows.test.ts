@@ -61,7 +61,7 @@ for (const version of ["1.30", "1.33"]) {
       );
       assert.equal(got.spec.template.spec.containers[0]!.env![0]!.value, "2");
       assert.equal(got.metadata.generation, 2);
-      assert.match(ok(["get", "deploy", "web"]), /^web\s+0\/2\s+0\s+0\s+\d+s$/m);
+      assert.match(ok(["get", "deploy", "web"]), /^web\s+\d\/2\s+\d\s+\d\s+\d+s$/m);
     });
 
     it("scales through the scale subresource and refuses a negative count", () => {
