@@ -53,10 +53,14 @@ export function procStats(pid: number): ProcStats {
  * Starts `bin/kites server --data-dir DIR --port 0 --disable-agent` and resolves once it is
  * ready; rejects (after killing it) if it exits or is not ready within `timeoutMs`.
  */
-export async function startServer(dataDir: string, timeoutMs = 30_000): Promise<ServerProcess> {
+export async function startServer(
+  dataDir: string,
+  timeoutMs = 30_000,
+  extraArgs: readonly string[] = [],
+): Promise<ServerProcess> {
   const child: ChildProcess = spawn(
     join(ROOT, "bin/kites"),
-    ["server", "--data-dir", dataDir, "--port", "0", "--disable-agent"],
+    ["server", "--data-dir", dataDir, "--port", "0", "--disable-agent", ...extraArgs],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";

@@ -36,7 +36,11 @@ export interface E2eResult {
   violations: string[];
 }
 
-async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+async function pool<T>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: Math.min(concurrency, items.length) }, async () => {
@@ -50,10 +54,16 @@ export async function runE2e(numNodes: number, numPods: number, timeoutMs: numbe
   let server: ServerProcess | undefined;
   const ac = new AbortController();
   try {
-    server = await startServer(dataDir);
-    const client = new RestClient({ ...connectionFromKubeconfig(server.kubeconfig, "bench-scheduler"), maxSockets: 128 });
+    // The scheduler measured is the one in this process; the server's own stays off.
+    server = await startServer(dataDir, 30_000, ["--disable-scheduler"]);
+    const client = new RestClient({
+      ...connectionFromKubeconfig(server.kubeconfig, "bench-scheduler"),
+      maxSockets: 128,
+    });
     const ns = "sched";
-    await client.resource("", "namespaces").create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await client
+      .resource("", "namespaces")
+      .create({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
     const nodesApi = client.resource<Node>("", "nodes");
     const nodes = Array.from({ length: numNodes }, (_, i) => makeNode(i));
     const tn = performance.now();
@@ -75,12 +85,17 @@ export async function runE2e(numNodes: number, numPods: number, timeoutMs: numbe
           get: (target, prop, recv) => {
             const v = Reflect.get(target, prop, recv) as unknown;
             if (typeof v !== "function") return v;
-            return (...args: unknown[]) => (stopped ? Promise.resolve(undefined) : (v as (...a: unknown[]) => unknown).apply(target, args));
+            return (...args: unknown[]) =>
+              stopped ? Promise.resolve(undefined) : (v as (...a: unknown[]) => unknown).apply(target, args);
           },
         });
       },
     };
-    const scheduler = new Scheduler({ client, informers, recorder: new EventRecorder(eventClient, { component: "default-scheduler" }) });
+    const scheduler = new Scheduler({
+      client,
+      informers,
+      recorder: new EventRecorder(eventClient, { component: "default-scheduler" }),
+    });
     informers.start(ac.signal);
     const running = scheduler.start(ac.signal);
     await scheduler.ready;

@@ -72,8 +72,18 @@ export function makePod(i: number, ns: string, rand: () => number): Pod {
     const g = `s${Math.floor(Math.floor(i / 5) / SPREAD_GROUP)}`;
     labels.spread = g;
     spec.topologySpreadConstraints = [
-      { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { spread: g } } },
-      { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { spread: g } } },
+      {
+        maxSkew: 1,
+        topologyKey: "topology.kubernetes.io/zone",
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: { spread: g } },
+      },
+      {
+        maxSkew: 1,
+        topologyKey: "kubernetes.io/hostname",
+        whenUnsatisfiable: "DoNotSchedule",
+        labelSelector: { matchLabels: { spread: g } },
+      },
     ];
   }
   if (kind === "anti") {
@@ -91,7 +101,11 @@ export function makePod(i: number, ns: string, rand: () => number): Pod {
 }
 
 /** Checks a placement; returns the violations found (empty = all constraints held). */
-export function verifyPlacement(nodes: readonly Node[], pods: readonly Pod[], placement: ReadonlyMap<string, string>): string[] {
+export function verifyPlacement(
+  nodes: readonly Node[],
+  pods: readonly Pod[],
+  placement: ReadonlyMap<string, string>,
+): string[] {
   const errs: string[] = [];
   const byNode = new Map<string, { cpu: number; mem: number; pods: number }>();
   const nodeByName = new Map(nodes.map((n) => [n.metadata.name!, n]));
@@ -115,7 +129,8 @@ export function verifyPlacement(nodes: readonly Node[], pods: readonly Pod[], pl
     u.pods++;
     byNode.set(node, u);
     const labels = p.metadata.labels!;
-    if (p.spec!.nodeSelector && n.metadata.labels!.disktype !== "ssd") errs.push(`${name} on ${node} violates its nodeSelector`);
+    if (p.spec!.nodeSelector && n.metadata.labels!.disktype !== "ssd")
+      errs.push(`${name} on ${node} violates its nodeSelector`);
     if (labels.spread) {
       let s = spread.get(labels.spread);
       if (!s) spread.set(labels.spread, (s = { zone: new Map(), host: new Map() }));
@@ -139,7 +154,8 @@ export function verifyPlacement(nodes: readonly Node[], pods: readonly Pod[], pl
   const zones = new Set(nodes.map((n) => n.metadata.labels!["topology.kubernetes.io/zone"]!));
   for (const [g, s] of spread) {
     const zc = [...zones].map((z) => s.zone.get(z) ?? 0);
-    if (Math.max(...zc) - Math.min(...zc) > 1) errs.push(`spread ${g}: zone skew ${Math.max(...zc) - Math.min(...zc)} > 1 (${zc})`);
+    if (Math.max(...zc) - Math.min(...zc) > 1)
+      errs.push(`spread ${g}: zone skew ${Math.max(...zc) - Math.min(...zc)} > 1 (${zc})`);
     const hostMax = Math.max(...s.host.values());
     const hostMin = s.host.size < nodes.length ? 0 : Math.min(...s.host.values());
     if (hostMax - hostMin > 1) errs.push(`spread ${g}: hostname skew ${hostMax - hostMin} > 1`);

@@ -44,23 +44,28 @@ const clientFor = (connection: ConnectionConfig, userAgent: string): RestClient 
   new RestClient({ ...connection, userAgent });
 
 export interface ControlPlane {
-  manager: ControllerManager;
+  manager: ControllerManager | undefined;
   simKubelet: SimKubelet;
-  scheduler: Scheduler;
+  scheduler: Scheduler | undefined;
 }
 
 /**
- * Starts the controller manager, the scheduler and the simulated nodes' kubelet (idle until
- * simulated nodes exist), sharing one informer cache; resolves once they run.
+ * Starts the controller manager, the scheduler (each unless switched off, as k3s's
+ * `--disable-*` flags) and the simulated nodes' kubelet (idle until simulated nodes exist),
+ * sharing one informer cache; resolves once they run.
  */
 export async function startControlPlane(
   connection: ConnectionConfig,
   signal: AbortSignal,
+  run: { scheduler: boolean; controllers: boolean } = { scheduler: true, controllers: true },
 ): Promise<ControlPlane> {
   const client = clientFor(connection, "kube-controller-manager");
   const informers = new InformerFactory(client);
-  const manager = new ControllerManager({ client, informers });
-  await manager.start(signal);
+  let manager: ControllerManager | undefined;
+  if (run.controllers) {
+    manager = new ControllerManager({ client, informers });
+    await manager.start(signal);
+  }
   const simClient = clientFor(connection, "kites-sim-kubelet");
   const simKubelet = new SimKubelet({
     client: simClient,
@@ -68,15 +73,19 @@ export async function startControlPlane(
     recorder: new EventRecorder(simClient, { component: "kubelet" }),
   });
   await simKubelet.start(signal);
-  const schedClient = clientFor(connection, "default-scheduler");
-  const scheduler = new Scheduler({
-    client: schedClient,
-    informers,
-    recorder: new EventRecorder(schedClient, { component: "default-scheduler" }),
-  });
+  let scheduler: Scheduler | undefined;
+  if (run.scheduler) {
+    const schedClient = clientFor(connection, "default-scheduler");
+    scheduler = new Scheduler({
+      client: schedClient,
+      informers,
+      recorder: new EventRecorder(schedClient, { component: "default-scheduler" }),
+    });
+    informers.start(signal);
+    void scheduler.start(signal);
+    await scheduler.ready;
+  }
   informers.start(signal);
-  void scheduler.start(signal);
-  await scheduler.ready;
   return { manager, simKubelet, scheduler };
 }
 

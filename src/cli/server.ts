@@ -27,6 +27,8 @@ const FLAGS: FlagSpec = {
     help: "sqlite:///path/state.db (default: DIR/state.db), etcd://host:port[,host:port], memory://",
   },
   "disable-agent": { type: "boolean", help: "run the control plane only, no node agent on this machine" },
+  "disable-scheduler": { type: "boolean", help: "do not run the scheduler (as k3s; e.g. to run your own)" },
+  "disable-controller-manager": { type: "boolean", help: "do not run the controllers (as k3s)" },
   "node-name": { type: "string", help: "name of this machine's Node (default: the host name)" },
   "node-ip": { type: "string", help: "address the node reports and serves on (default 127.0.0.1)" },
   "pod-cidr": { type: "string", help: "pod addresses of this node (default 10.244.0.0/24)" },
@@ -95,7 +97,10 @@ export async function serverCommand(args: string[]): Promise<void> {
     ca: pki.caCert,
     token: loopbackToken,
   };
-  await startControlPlane(connection, stopComponents.signal);
+  await startControlPlane(connection, stopComponents.signal, {
+    scheduler: !flags["disable-scheduler"],
+    controllers: !flags["disable-controller-manager"],
+  });
   if (!flags["disable-agent"]) {
     const why = agentUnavailable();
     if (why) console.error(`kites server: not running the node agent: ${why}`);

@@ -6,7 +6,14 @@ import type { Pod, PodTemplateSpec } from "../../api/types/core-v1.ts";
 import { FakeClient } from "../../client/fake-client.ts";
 import { InformerFactory } from "../../client/informer.ts";
 import type { Client, ResourceClient } from "../../client/types.ts";
-import { ago, makePod, RecordingEvents, RecordingQueue, template, until } from "../replicaset/replicaset-testing.ts";
+import {
+  ago,
+  makePod,
+  RecordingEvents,
+  RecordingQueue,
+  template,
+  until,
+} from "../replicaset/replicaset-testing.ts";
 import { computeHash } from "./deployment-hash.ts";
 import { DeploymentReconciler } from "./deployment-reconciler.ts";
 
@@ -48,7 +55,8 @@ function rsFor(d: Deployment, o: RsOpts): ReplicaSet {
   t.metadata!.labels!["pod-template-hash"] = hash;
   const annotations: Record<string, string> = { "deployment.kubernetes.io/revision": String(o.revision) };
   if (o.desired !== undefined) annotations["deployment.kubernetes.io/desired-replicas"] = String(o.desired);
-  if (o.maxReplicas !== undefined) annotations["deployment.kubernetes.io/max-replicas"] = String(o.maxReplicas);
+  if (o.maxReplicas !== undefined)
+    annotations["deployment.kubernetes.io/max-replicas"] = String(o.maxReplicas);
   const available = o.available ?? o.replicas;
   return {
     apiVersion: "apps/v1",
@@ -62,7 +70,14 @@ function rsFor(d: Deployment, o: RsOpts): ReplicaSet {
       labels: { app: "web", "pod-template-hash": hash },
       annotations,
       ownerReferences: [
-        { apiVersion: "apps/v1", kind: "Deployment", name: "web", uid: D_UID, controller: true, blockOwnerDeletion: true },
+        {
+          apiVersion: "apps/v1",
+          kind: "Deployment",
+          name: "web",
+          uid: D_UID,
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec: {
@@ -135,7 +150,14 @@ async function setup(t: { after(fn: () => void): void }, objects: KubeObject[]) 
       const d = deployments.get("default", "web");
       if (d?.metadata.resourceVersion !== dep().metadata.resourceVersion) return false;
       const all = rsList();
-      return all.length === replicaSets.size && all.every((x) => replicaSets.get("default", x.metadata.name!)?.metadata.resourceVersion === x.metadata.resourceVersion);
+      return (
+        all.length === replicaSets.size &&
+        all.every(
+          (x) =>
+            replicaSets.get("default", x.metadata.name!)?.metadata.resourceVersion ===
+            x.metadata.resourceVersion,
+        )
+      );
     });
   };
   const reconcile = async () => {
@@ -147,7 +169,12 @@ async function setup(t: { after(fn: () => void): void }, objects: KubeObject[]) 
   /** Sets a ReplicaSet's status as its controller would. */
   const setRsStatus = async (name: string, replicas: number, available: number) => {
     const cur = fake.objects<ReplicaSet>("apps", "replicasets").find((x) => x.metadata.name === name)!;
-    cur.status = { replicas, readyReplicas: available, availableReplicas: available, observedGeneration: cur.metadata.generation ?? 1 };
+    cur.status = {
+      replicas,
+      readyReplicas: available,
+      availableReplicas: available,
+      observedGeneration: cur.metadata.generation ?? 1,
+    };
     await fake.resource<ReplicaSet>("apps", "replicasets").updateStatus(cur);
   };
   const updateSpec = async (change: (d: Deployment) => void) => {
@@ -178,7 +205,10 @@ test("a new Deployment gets its ReplicaSet <name>-<hash> with revision 1, and re
   });
   assert.equal(rs.metadata.ownerReferences?.[0]?.uid, D_UID);
   assert.equal(rs.metadata.ownerReferences?.[0]?.controller, true);
-  assert.deepEqual(events.events.map((e) => e.message), [`Scaled up replica set web-${hash} from 0 to 3`]);
+  assert.deepEqual(
+    events.events.map((e) => e.message),
+    [`Scaled up replica set web-${hash} from 0 to 3`],
+  );
   const d = dep();
   assert.equal(d.metadata.annotations?.["deployment.kubernetes.io/revision"], "1");
   assert.equal(cond(d, "Progressing")?.reason, "NewReplicaSetCreated");
@@ -199,7 +229,15 @@ test("Available and NewReplicaSetAvailable once the ReplicaSet's pods are availa
   const d = dep();
   assert.deepEqual(
     { ...d.status, conditions: undefined },
-    { observedGeneration: 1, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3, unavailableReplicas: 0, conditions: undefined },
+    {
+      observedGeneration: 1,
+      replicas: 3,
+      updatedReplicas: 3,
+      readyReplicas: 3,
+      availableReplicas: 3,
+      unavailableReplicas: 0,
+      conditions: undefined,
+    },
   );
   assert.equal(cond(d, "Available")?.status, "True");
   assert.equal(cond(d, "Available")?.reason, "MinimumReplicasAvailable");
@@ -219,19 +257,88 @@ const rollingSteps: {
   newRS?: { replicas: number; available: number };
   want: { new: number; old: number };
 }[] = [
-  { name: "first step: surge 1 up, unavailable 1 down", replicas: 4, surge: 1, unavailable: 1, old: { replicas: 4, available: 4 }, want: { new: 1, old: 3 } },
-  { name: "25%/25% of 10: new to 3, old to 8", replicas: 10, surge: "25%", unavailable: "25%", old: { replicas: 10, available: 10 }, want: { new: 3, old: 8 } },
-  { name: "maxUnavailable 0: only surge", replicas: 4, surge: 2, unavailable: 0, old: { replicas: 4, available: 4 }, want: { new: 2, old: 4 } },
-  { name: "maxSurge 0: old goes down first", replicas: 4, surge: 0, unavailable: 2, old: { replicas: 4, available: 4 }, want: { new: 0, old: 2 } },
-  { name: "new pods not yet available hold the old ones", replicas: 4, surge: 1, unavailable: 0, old: { replicas: 4, available: 4 }, newRS: { replicas: 1, available: 0 }, want: { new: 1, old: 4 } },
-  { name: "new pods available let old ones go", replicas: 4, surge: 1, unavailable: 0, old: { replicas: 4, available: 4 }, newRS: { replicas: 1, available: 1 }, want: { new: 1, old: 3 } },
-  { name: "room after scale down: new grows", replicas: 4, surge: 1, unavailable: 0, old: { replicas: 3, available: 3 }, newRS: { replicas: 1, available: 1 }, want: { new: 2, old: 3 } },
-  { name: "unhealthy old replicas are removed first", replicas: 4, surge: 0, unavailable: 1, old: { replicas: 4, available: 2 }, newRS: { replicas: 0, available: 0 }, want: { new: 0, old: 3 } },
+  {
+    name: "first step: surge 1 up, unavailable 1 down",
+    replicas: 4,
+    surge: 1,
+    unavailable: 1,
+    old: { replicas: 4, available: 4 },
+    want: { new: 1, old: 3 },
+  },
+  {
+    name: "25%/25% of 10: new to 3, old to 8",
+    replicas: 10,
+    surge: "25%",
+    unavailable: "25%",
+    old: { replicas: 10, available: 10 },
+    want: { new: 3, old: 8 },
+  },
+  {
+    name: "maxUnavailable 0: only surge",
+    replicas: 4,
+    surge: 2,
+    unavailable: 0,
+    old: { replicas: 4, available: 4 },
+    want: { new: 2, old: 4 },
+  },
+  {
+    name: "maxSurge 0: old goes down first",
+    replicas: 4,
+    surge: 0,
+    unavailable: 2,
+    old: { replicas: 4, available: 4 },
+    want: { new: 0, old: 2 },
+  },
+  {
+    name: "new pods not yet available hold the old ones",
+    replicas: 4,
+    surge: 1,
+    unavailable: 0,
+    old: { replicas: 4, available: 4 },
+    newRS: { replicas: 1, available: 0 },
+    want: { new: 1, old: 4 },
+  },
+  {
+    name: "new pods available let old ones go",
+    replicas: 4,
+    surge: 1,
+    unavailable: 0,
+    old: { replicas: 4, available: 4 },
+    newRS: { replicas: 1, available: 1 },
+    want: { new: 1, old: 3 },
+  },
+  {
+    name: "room after scale down: new grows",
+    replicas: 4,
+    surge: 1,
+    unavailable: 0,
+    old: { replicas: 3, available: 3 },
+    newRS: { replicas: 1, available: 1 },
+    want: { new: 2, old: 3 },
+  },
+  {
+    name: "unhealthy old replicas are removed first",
+    replicas: 4,
+    surge: 0,
+    unavailable: 1,
+    old: { replicas: 4, available: 2 },
+    newRS: { replicas: 0, available: 0 },
+    want: { new: 0, old: 3 },
+  },
 ];
 
 for (const c of rollingSteps) {
   test(`RollingUpdate step: ${c.name}`, async (t) => {
-    const d = deployment(c.replicas, { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: c.surge, maxUnavailable: c.unavailable } } }, "nginx:2");
+    const d = deployment(
+      c.replicas,
+      {
+        strategy: {
+          type: "RollingUpdate",
+          rollingUpdate: { maxSurge: c.surge, maxUnavailable: c.unavailable },
+        },
+      },
+      "nginx:2",
+    );
     const objs: KubeObject[] = [d, rsFor(d, { ...c.old, revision: 1, image: "nginx:1", createdAgo: 1000 })];
     if (c.newRS) objs.push(rsFor(d, { ...c.newRS, revision: 2, image: "nginx:2", createdAgo: 10 }));
     const { rsList, reconcile } = await setup(t, objs);
@@ -239,12 +346,23 @@ for (const c of rollingSteps) {
     const newHash = computeHash(template({ app: "web" }, "nginx:2"));
     const sizes = new Map(rsList().map((x) => [x.metadata.name, x.spec?.replicas]));
     assert.equal(sizes.get(`web-${newHash}`), c.want.new, "new ReplicaSet size");
-    assert.equal(sizes.get(`web-${computeHash(template({ app: "web" }, "nginx:1"))}`), c.want.old, "old ReplicaSet size");
+    assert.equal(
+      sizes.get(`web-${computeHash(template({ app: "web" }, "nginx:1"))}`),
+      c.want.old,
+      "old ReplicaSet size",
+    );
   });
 }
 
 test("a rolling update runs to completion and cleans up past revisionHistoryLimit", async (t) => {
-  const d = deployment(4, { revisionHistoryLimit: 0, strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } } }, "nginx:2");
+  const d = deployment(
+    4,
+    {
+      revisionHistoryLimit: 0,
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 1 } },
+    },
+    "nginx:2",
+  );
   const old = rsFor(d, { replicas: 4, revision: 1, image: "nginx:1", createdAgo: 1000 });
   const { rsList, dep, reconcile, setRsStatus, events } = await setup(t, [d, old]);
   const newName = `web-${computeHash(template({ app: "web" }, "nginx:2"))}`;
@@ -252,22 +370,32 @@ test("a rolling update runs to completion and cleans up past revisionHistoryLimi
     await reconcile();
     // Play the ReplicaSet controller: every pod comes up available at once.
     for (const rs of rsList()) {
-      if (rs.status?.replicas !== rs.spec?.replicas) await setRsStatus(rs.metadata.name!, rs.spec!.replicas!, rs.spec!.replicas!);
+      if (rs.status?.replicas !== rs.spec?.replicas)
+        await setRsStatus(rs.metadata.name!, rs.spec!.replicas!, rs.spec!.replicas!);
     }
     if (rsList().length === 1 && cond(dep(), "Progressing")?.reason === "NewReplicaSetAvailable") break;
   }
-  assert.deepEqual(rsList().map((x) => x.metadata.name), [newName], "the old ReplicaSet was deleted (limit 0)");
+  assert.deepEqual(
+    rsList().map((x) => x.metadata.name),
+    [newName],
+    "the old ReplicaSet was deleted (limit 0)",
+  );
   const fin = dep();
   assert.equal(fin.metadata.annotations?.["deployment.kubernetes.io/revision"], "2");
   assert.equal(fin.status?.updatedReplicas, 4);
   assert.equal(fin.status?.availableReplicas, 4);
-  assert.ok(events.events.some((e) => e.message === `Scaled down replica set ${old.metadata.name} from 1 to 0`));
+  assert.ok(
+    events.events.some((e) => e.message === `Scaled down replica set ${old.metadata.name} from 1 to 0`),
+  );
 });
 
 test("Recreate: old ReplicaSets go to zero, and the new one comes only after their pods are gone", async (t) => {
   const d = deployment(3, { strategy: { type: "Recreate" } }, "nginx:2");
   const old = rsFor(d, { replicas: 3, revision: 1, image: "nginx:1", createdAgo: 1000 });
-  const pod = makePod("old-pod", { owner: old, labels: { app: "web", "pod-template-hash": old.metadata.labels!["pod-template-hash"]! } });
+  const pod = makePod("old-pod", {
+    owner: old,
+    labels: { app: "web", "pod-template-hash": old.metadata.labels!["pod-template-hash"]! },
+  });
   const { fake, rsList, reconcile, setRsStatus } = await setup(t, [d, old, pod]);
   await reconcile();
   assert.equal(rsList().length, 1, "no new ReplicaSet while scaling down");
@@ -296,7 +424,10 @@ test("rollback: a template equal to an old ReplicaSet reuses it and raises its r
   assert.equal(back.metadata.annotations?.["deployment.kubernetes.io/revision-history"], "1");
   await reconcile();
   assert.equal(dep().metadata.annotations?.["deployment.kubernetes.io/revision"], "3");
-  assert.ok((rsList().find((x) => x.metadata.name === v1.metadata.name)!.spec?.replicas ?? 0) > 0, "the old ReplicaSet scales up again");
+  assert.ok(
+    (rsList().find((x) => x.metadata.name === v1.metadata.name)!.spec?.replicas ?? 0) > 0,
+    "the old ReplicaSet scales up again",
+  );
 });
 
 test("pause: no rollout, Progressing Unknown DeploymentPaused; resume: DeploymentResumed and the rollout starts", async (t) => {
@@ -306,7 +437,10 @@ test("pause: no rollout, Progressing Unknown DeploymentPaused; resume: Deploymen
   await reconcile();
   assert.equal(rsList().length, 1);
   let c = cond(dep(), "Progressing");
-  assert.deepEqual([c?.status, c?.reason, c?.message], ["Unknown", "DeploymentPaused", "Deployment is paused"]);
+  assert.deepEqual(
+    [c?.status, c?.reason, c?.message],
+    ["Unknown", "DeploymentPaused", "Deployment is paused"],
+  );
   await updateSpec((x) => (x.spec!.paused = false));
   await reconcile();
   c = cond(dep(), "Progressing");
@@ -321,13 +455,36 @@ test("paused scaling resizes the active ReplicaSet", async (t) => {
   await reconcile();
   assert.equal(rsList()[0]!.spec?.replicas, 5);
   assert.equal(rsList()[0]!.metadata.annotations?.["deployment.kubernetes.io/desired-replicas"], "5");
-  assert.deepEqual(events.events.map((e) => e.message), [`Scaled up replica set ${rs.metadata.name} from 3 to 5`]);
+  assert.deepEqual(
+    events.events.map((e) => e.message),
+    [`Scaled up replica set ${rs.metadata.name} from 3 to 5`],
+  );
 });
 
 test("proportional scaling mid-rollout splits new replicas by size", async (t) => {
-  const d = deployment(15, { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } } }, "nginx:2");
-  const old = rsFor(d, { replicas: 8, available: 8, revision: 1, image: "nginx:1", createdAgo: 1000, desired: 10, maxReplicas: 13 });
-  const cur = rsFor(d, { replicas: 5, available: 0, revision: 2, image: "nginx:2", createdAgo: 10, desired: 10, maxReplicas: 13 });
+  const d = deployment(
+    15,
+    { strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 3, maxUnavailable: 2 } } },
+    "nginx:2",
+  );
+  const old = rsFor(d, {
+    replicas: 8,
+    available: 8,
+    revision: 1,
+    image: "nginx:1",
+    createdAgo: 1000,
+    desired: 10,
+    maxReplicas: 13,
+  });
+  const cur = rsFor(d, {
+    replicas: 5,
+    available: 0,
+    revision: 2,
+    image: "nginx:2",
+    createdAgo: 10,
+    desired: 10,
+    maxReplicas: 13,
+  });
   const { rsList, reconcile } = await setup(t, [d, old, cur]);
   await reconcile();
   const sizes = new Map(rsList().map((x) => [x.metadata.name, x.spec?.replicas]));
@@ -351,14 +508,31 @@ test("progress deadline: no progress for progressDeadlineSeconds → ProgressDea
     availableReplicas: 0,
     unavailableReplicas: 2,
     conditions: [
-      { type: "Available", status: "False", reason: "MinimumReplicasUnavailable", message: "Deployment does not have minimum availability.", lastUpdateTime: ago(NOW, 60), lastTransitionTime: ago(NOW, 60) },
-      { type: "Progressing", status: "True", reason: "ReplicaSetUpdated", message: `ReplicaSet "${rs.metadata.name}" is progressing.`, lastUpdateTime: ago(NOW, 60), lastTransitionTime: ago(NOW, 60) },
+      {
+        type: "Available",
+        status: "False",
+        reason: "MinimumReplicasUnavailable",
+        message: "Deployment does not have minimum availability.",
+        lastUpdateTime: ago(NOW, 60),
+        lastTransitionTime: ago(NOW, 60),
+      },
+      {
+        type: "Progressing",
+        status: "True",
+        reason: "ReplicaSetUpdated",
+        message: `ReplicaSet "${rs.metadata.name}" is progressing.`,
+        lastUpdateTime: ago(NOW, 60),
+        lastTransitionTime: ago(NOW, 60),
+      },
     ],
   };
   const { dep, reconcile } = await setup(t, [d, rs]);
   await reconcile();
   const c = cond(dep(), "Progressing");
-  assert.deepEqual([c?.status, c?.reason, c?.message], ["False", "ProgressDeadlineExceeded", `ReplicaSet "${rs.metadata.name}" has timed out progressing.`]);
+  assert.deepEqual(
+    [c?.status, c?.reason, c?.message],
+    ["False", "ProgressDeadlineExceeded", `ReplicaSet "${rs.metadata.name}" has timed out progressing.`],
+  );
 });
 
 test("an incomplete rollout within its deadline asks to be looked at when the deadline passes", async (t) => {

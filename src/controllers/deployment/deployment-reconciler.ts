@@ -17,8 +17,17 @@ import type { LabelSelector, OwnerReference } from "../../api/types/meta-v1.ts";
 import type { Request, Result } from "../../client/controller.ts";
 import type { Informer } from "../../client/informer.ts";
 import type { Client, ResourceClient } from "../../client/types.ts";
-import { addOwnerIndexes, BY_CONTROLLER_UID, ORPHANS_BY_NAMESPACE } from "../replicaset/replicaset-indexes.ts";
-import { adoptPatch, controllerRefOf, newControllerRef, releasePatch } from "../replicaset/replicaset-owner-refs.ts";
+import {
+  addOwnerIndexes,
+  BY_CONTROLLER_UID,
+  ORPHANS_BY_NAMESPACE,
+} from "../replicaset/replicaset-indexes.ts";
+import {
+  adoptPatch,
+  controllerRefOf,
+  newControllerRef,
+  releasePatch,
+} from "../replicaset/replicaset-owner-refs.ts";
 import type { EventSink, WorkQueue } from "../replicaset/replicaset-reconciler.ts";
 import { computeHash } from "./deployment-hash.ts";
 import {
@@ -114,7 +123,10 @@ export class DeploymentReconciler implements RolloutOps {
     });
   }
 
-  private ownerOf(rs: ReplicaSet, ref: OwnerReference | undefined = controllerRefOf(rs)): Deployment | undefined {
+  private ownerOf(
+    rs: ReplicaSet,
+    ref: OwnerReference | undefined = controllerRefOf(rs),
+  ): Deployment | undefined {
     if (!ref || ref.kind !== "Deployment" || !ref.apiVersion.startsWith("apps/")) return undefined;
     const d = this.deployments.get(rs.metadata.namespace, ref.name);
     return d && d.metadata.uid === ref.uid ? d : undefined;
@@ -161,7 +173,12 @@ export class DeploymentReconciler implements RolloutOps {
     if (!cached) return;
     const d = structuredClone(cached);
     if (deepEqual(d.spec?.selector, {})) {
-      this.events.event(d, "Warning", "SelectingAll", "This deployment is selecting all pods. A non-empty selector is required.");
+      this.events.event(
+        d,
+        "Warning",
+        "SelectingAll",
+        "This deployment is selecting all pods. A non-empty selector is required.",
+      );
       if ((d.status?.observedGeneration ?? 0) < (d.metadata.generation ?? 0)) {
         d.status = { ...d.status, observedGeneration: d.metadata.generation ?? 0 };
         await this.writeStatus(d);
@@ -204,9 +221,15 @@ export class DeploymentReconciler implements RolloutOps {
     const pausedCondExists = cond?.reason === Reason.Paused;
     const status = (d.status ??= {});
     if (d.spec?.paused && !pausedCondExists) {
-      setCondition(status, newCondition("Progressing", "Unknown", Reason.Paused, "Deployment is paused", this.now()));
+      setCondition(
+        status,
+        newCondition("Progressing", "Unknown", Reason.Paused, "Deployment is paused", this.now()),
+      );
     } else if (!d.spec?.paused && pausedCondExists) {
-      setCondition(status, newCondition("Progressing", "Unknown", Reason.Resumed, "Deployment is resumed", this.now()));
+      setCondition(
+        status,
+        newCondition("Progressing", "Unknown", Reason.Resumed, "Deployment is resumed", this.now()),
+      );
     } else {
       return;
     }
@@ -230,7 +253,12 @@ export class DeploymentReconciler implements RolloutOps {
         claimed.push(rs);
       } else if (!deleting) {
         try {
-          await this.rsClient.patch(ns, rs.metadata.name ?? "", "strategic", releasePatch(uid, rs.metadata.uid ?? ""));
+          await this.rsClient.patch(
+            ns,
+            rs.metadata.name ?? "",
+            "strategic",
+            releasePatch(uid, rs.metadata.uid ?? ""),
+          );
         } catch (e) {
           if (!isNotFound(e)) throw e;
         }
@@ -243,17 +271,26 @@ export class DeploymentReconciler implements RolloutOps {
       if (!checked) {
         const fresh = await this.dClient.get(ns, d.metadata.name ?? "");
         if (fresh.metadata.uid !== uid) {
-          throw new Error(`original Deployment ${ns}/${d.metadata.name} is gone: got uid ${fresh.metadata.uid}, wanted ${uid}`);
+          throw new Error(
+            `original Deployment ${ns}/${d.metadata.name} is gone: got uid ${fresh.metadata.uid}, wanted ${uid}`,
+          );
         }
         if (fresh.metadata.deletionTimestamp) {
-          throw new Error(`${ns}/${d.metadata.name} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
+          throw new Error(
+            `${ns}/${d.metadata.name} has just been deleted at ${fresh.metadata.deletionTimestamp}`,
+          );
         }
         checked = true;
       }
       try {
         const ref = newControllerRef(d, "apps/v1", "Deployment");
         claimed.push(
-          await this.rsClient.patch(ns, rs.metadata.name ?? "", "strategic", adoptPatch(ref, rs.metadata.uid ?? "")),
+          await this.rsClient.patch(
+            ns,
+            rs.metadata.name ?? "",
+            "strategic",
+            adoptPatch(ref, rs.metadata.uid ?? ""),
+          ),
         );
       } catch (e) {
         if (!isNotFound(e)) throw e;
@@ -297,7 +334,10 @@ export class DeploymentReconciler implements RolloutOps {
       let needsUpdate = setDeploymentRevision(d, copy.metadata.annotations?.[REVISION_ANNOTATION] ?? "");
       if (hasProgressDeadline(d) && !getCondition(d.status, "Progressing")) {
         const msg = `Found new replica set "${copy.metadata.name}"`;
-        setCondition((d.status ??= {}), newCondition("Progressing", "True", Reason.FoundNewRS, msg, this.now()));
+        setCondition(
+          (d.status ??= {}),
+          newCondition("Progressing", "True", Reason.FoundNewRS, msg, this.now()),
+        );
         needsUpdate = true;
       }
       if (needsUpdate) await this.writeStatus(d);
@@ -307,7 +347,10 @@ export class DeploymentReconciler implements RolloutOps {
 
     const template = structuredClone(d.spec!.template);
     const hash = computeHash(template, d.status?.collisionCount);
-    template.metadata = { ...template.metadata, labels: { ...template.metadata?.labels, [POD_TEMPLATE_HASH_LABEL]: hash } };
+    template.metadata = {
+      ...template.metadata,
+      labels: { ...template.metadata?.labels, [POD_TEMPLATE_HASH_LABEL]: hash },
+    };
     const selector: LabelSelector = structuredClone(d.spec!.selector);
     selector.matchLabels = { ...selector.matchLabels, [POD_TEMPLATE_HASH_LABEL]: hash };
     const rs: ReplicaSet = {
@@ -333,7 +376,10 @@ export class DeploymentReconciler implements RolloutOps {
         if (isNamespaceTerminating(e)) throw e;
         const msg = `Failed to create new replica set "${rs.metadata.name}": ${(e as Error).message}`;
         if (hasProgressDeadline(d)) {
-          setCondition((d.status ??= {}), newCondition("Progressing", "False", Reason.FailedRSCreate, msg, this.now()));
+          setCondition(
+            (d.status ??= {}),
+            newCondition("Progressing", "False", Reason.FailedRSCreate, msg, this.now()),
+          );
           await this.writeStatus(d).catch(() => undefined);
         }
         this.events.event(d, "Warning", Reason.FailedRSCreate, msg);
@@ -371,7 +417,12 @@ export class DeploymentReconciler implements RolloutOps {
   }
 
   /** Upstream's `scaleReplicaSet`: size and replicas annotations in one update; event when the size changed. */
-  async scaleReplicaSet(rs: ReplicaSet, newScale: number, d: Deployment, op: "up" | "down" | ""): Promise<ScaleResult> {
+  async scaleReplicaSet(
+    rs: ReplicaSet,
+    newScale: number,
+    d: Deployment,
+    op: "up" | "down" | "",
+  ): Promise<ScaleResult> {
     const oldScale = specReplicas(rs);
     const sizeChanged = oldScale !== newScale;
     const desired = specReplicas(d);
@@ -419,7 +470,11 @@ export class DeploymentReconciler implements RolloutOps {
   }
 
   /** Upstream's `syncDeploymentStatus`: counts and Available, written when changed. */
-  async syncDeploymentStatus(allRSs: readonly ReplicaSet[], newRS: ReplicaSet | undefined, d: Deployment): Promise<void> {
+  async syncDeploymentStatus(
+    allRSs: readonly ReplicaSet[],
+    newRS: ReplicaSet | undefined,
+    d: Deployment,
+  ): Promise<void> {
     const status = calculateStatus(allRSs, newRS, d, this.now());
     if (deepEqual(d.status, status)) return;
     d.status = status;

@@ -39,13 +39,26 @@ export interface RolloutOps {
     create: boolean,
   ): Promise<{ newRS: ReplicaSet | undefined; oldRSs: ReplicaSet[] }>;
   /** Scales (and refreshes the replicas annotations); records ScalingReplicaSet when the size changes. */
-  scaleReplicaSet(rs: ReplicaSet, newScale: number, d: Deployment, op: "up" | "down" | ""): Promise<ScaleResult>;
+  scaleReplicaSet(
+    rs: ReplicaSet,
+    newScale: number,
+    d: Deployment,
+    op: "up" | "down" | "",
+  ): Promise<ScaleResult>;
   /** Deletes old zero-replica ReplicaSets beyond revisionHistoryLimit. */
   cleanupDeployment(oldRSs: readonly ReplicaSet[], d: Deployment): Promise<void>;
   /** Writes status with the Progressing logic; may ask for a later look. */
-  syncRolloutStatus(allRSs: readonly ReplicaSet[], newRS: ReplicaSet | undefined, d: Deployment): Promise<Result | void>;
+  syncRolloutStatus(
+    allRSs: readonly ReplicaSet[],
+    newRS: ReplicaSet | undefined,
+    d: Deployment,
+  ): Promise<Result | void>;
   /** Writes status without the Progressing logic (paused and scaling syncs). */
-  syncDeploymentStatus(allRSs: readonly ReplicaSet[], newRS: ReplicaSet | undefined, d: Deployment): Promise<void>;
+  syncDeploymentStatus(
+    allRSs: readonly ReplicaSet[],
+    newRS: ReplicaSet | undefined,
+    d: Deployment,
+  ): Promise<void>;
   /** Whether any pod of an old ReplicaSet is still not terminal (Recreate waits for them). */
   oldPodsRunning(newRS: ReplicaSet | undefined, oldRSs: readonly ReplicaSet[]): boolean;
 }
@@ -55,7 +68,12 @@ function compact(rss: readonly (ReplicaSet | undefined)[]): ReplicaSet[] {
 }
 
 /** Upstream's `scaleReplicaSetAndRecordEvent`: no write when the size is already right. */
-export async function scaleAndRecord(ops: RolloutOps, rs: ReplicaSet, newScale: number, d: Deployment): Promise<ScaleResult> {
+export async function scaleAndRecord(
+  ops: RolloutOps,
+  rs: ReplicaSet,
+  newScale: number,
+  d: Deployment,
+): Promise<ScaleResult> {
   const cur = specReplicas(rs);
   if (cur === newScale) return { scaled: false, rs };
   return ops.scaleReplicaSet(rs, newScale, d, cur < newScale ? "up" : "down");
@@ -74,7 +92,11 @@ export function newRSNewReplicas(d: Deployment, allRSs: readonly ReplicaSet[], n
 }
 
 /** Upstream's `rolloutRolling`. */
-export async function rolloutRolling(ops: RolloutOps, d: Deployment, rsList: readonly ReplicaSet[]): Promise<Result | void> {
+export async function rolloutRolling(
+  ops: RolloutOps,
+  d: Deployment,
+  rsList: readonly ReplicaSet[],
+): Promise<Result | void> {
   const got = await ops.allReplicaSets(d, rsList, true);
   const newRS = got.newRS!;
   const oldRSs = got.oldRSs;
@@ -168,7 +190,11 @@ async function scaleDownOldForRollingUpdate(
 }
 
 /** Upstream's `rolloutRecreate`: old ReplicaSets to zero, wait for their pods, then the new one up. */
-export async function rolloutRecreate(ops: RolloutOps, d: Deployment, rsList: readonly ReplicaSet[]): Promise<Result | void> {
+export async function rolloutRecreate(
+  ops: RolloutOps,
+  d: Deployment,
+  rsList: readonly ReplicaSet[],
+): Promise<Result | void> {
   let { newRS, oldRSs } = await ops.allReplicaSets(d, rsList, false);
   let allRSs = compact([...oldRSs, newRS]);
   let scaledDown = false;
@@ -188,7 +214,10 @@ export async function rolloutRecreate(ops: RolloutOps, d: Deployment, rsList: re
 }
 
 /** Upstream's `FindActiveOrLatest`: the one active ReplicaSet, or the newest when none is active. */
-function activeOrLatest(newRS: ReplicaSet | undefined, oldRSs: readonly ReplicaSet[]): ReplicaSet | undefined {
+function activeOrLatest(
+  newRS: ReplicaSet | undefined,
+  oldRSs: readonly ReplicaSet[],
+): ReplicaSet | undefined {
   if (!newRS && oldRSs.length === 0) return undefined;
   const olds = [...oldRSs].sort((a, b) => byCreation(b, a));
   const active = activeReplicaSets([...olds, newRS]);
@@ -276,7 +305,11 @@ export async function scaleDeployment(
 }
 
 /** Whether the Deployment's ReplicaSets were sized for a different spec.replicas (upstream's `isScalingEvent`). */
-export function isScalingEvent(d: Deployment, newRS: ReplicaSet | undefined, oldRSs: readonly ReplicaSet[]): boolean {
+export function isScalingEvent(
+  d: Deployment,
+  newRS: ReplicaSet | undefined,
+  oldRSs: readonly ReplicaSet[],
+): boolean {
   for (const rs of activeReplicaSets([...oldRSs, newRS])) {
     const desired = intAnnotation(rs, "deployment.kubernetes.io/desired-replicas");
     if (desired === undefined) continue;

@@ -6,7 +6,12 @@
  * ProgressDeadlineExceeded after progressDeadlineSeconds without progress), ReplicaFailure
  * copied from the ReplicaSets, and when to look again for a stuck rollout. Pure functions.
  */
-import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from "../../api/types/apps-v1.ts";
+import type {
+  Deployment,
+  DeploymentCondition,
+  DeploymentStatus,
+  ReplicaSet,
+} from "../../api/types/apps-v1.ts";
 import {
   actualReplicaCount,
   availableReplicaCount,
@@ -47,7 +52,13 @@ export function calculateStatus(
   if (available >= specReplicas(d) - maxUnavailable(d)) {
     setCondition(
       status,
-      newCondition("Available", "True", Reason.MinimumReplicasAvailable, "Deployment has minimum availability.", nowMs),
+      newCondition(
+        "Available",
+        "True",
+        Reason.MinimumReplicasAvailable,
+        "Deployment has minimum availability.",
+        nowMs,
+      ),
     );
   } else {
     setCondition(
@@ -65,7 +76,10 @@ export function calculateStatus(
 }
 
 /** ReplicaFailure conditions of the new ReplicaSet, else of any ReplicaSet (upstream's order). */
-function replicaFailures(allRSs: readonly ReplicaSet[], newRS: ReplicaSet | undefined): DeploymentCondition[] {
+function replicaFailures(
+  allRSs: readonly ReplicaSet[],
+  newRS: ReplicaSet | undefined,
+): DeploymentCondition[] {
   const conv = (rs: ReplicaSet): DeploymentCondition[] =>
     (rs.status?.conditions ?? [])
       .filter((c) => c.type === "ReplicaFailure")
@@ -103,7 +117,9 @@ export function rolloutStatus(
   if (!hasProgressDeadline(d)) removeCondition(status, "Progressing");
   const current = getCondition(d.status, "Progressing");
   const complete =
-    status.replicas === status.updatedReplicas && current !== undefined && current.reason === Reason.NewRSAvailable;
+    status.replicas === status.updatedReplicas &&
+    current !== undefined &&
+    current.reason === Reason.NewRSAvailable;
   if (hasProgressDeadline(d) && !complete) {
     const name = d.metadata.name ?? "";
     if (deploymentComplete(d, status)) {

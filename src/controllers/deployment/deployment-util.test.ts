@@ -12,7 +12,12 @@ import {
   setNewReplicaSetAnnotations,
 } from "./deployment-util.ts";
 
-const fenceposts: { surge: number | string; unavailable: number | string; replicas: number; want: [number, number] }[] = [
+const fenceposts: {
+  surge: number | string;
+  unavailable: number | string;
+  replicas: number;
+  want: [number, number];
+}[] = [
   { surge: "25%", unavailable: "25%", replicas: 10, want: [3, 2] },
   { surge: "25%", unavailable: "25%", replicas: 1, want: [1, 0] },
   { surge: "25%", unavailable: "25%", replicas: 4, want: [1, 1] },
@@ -29,7 +34,10 @@ for (const c of fenceposts) {
 
 test("pod-template-hash: stable over key order, safe alphabet, changes with collisionCount", () => {
   const a = template({ app: "web", tier: "fe" });
-  const b = { spec: { containers: [{ image: "nginx:1", name: "app" }] }, metadata: { labels: { tier: "fe", app: "web" } } };
+  const b = {
+    spec: { containers: [{ image: "nginx:1", name: "app" }] },
+    metadata: { labels: { tier: "fe", app: "web" } },
+  };
   assert.equal(stableStringify(a), stableStringify(b));
   const h = computeHash(a);
   assert.equal(h, computeHash(b));
@@ -49,13 +57,35 @@ test("equalIgnoreHash ignores only the pod-template-hash label", () => {
 });
 
 test("setCondition keeps lastTransitionTime when only the reason changes, and is a no-op for the same reason", () => {
-  const status = { conditions: [{ type: "Progressing", status: "True", reason: "A", lastTransitionTime: "T0", lastUpdateTime: "T0" }] };
-  setCondition(status, { type: "Progressing", status: "True", reason: "A", lastTransitionTime: "T1", lastUpdateTime: "T1" });
+  const status = {
+    conditions: [
+      { type: "Progressing", status: "True", reason: "A", lastTransitionTime: "T0", lastUpdateTime: "T0" },
+    ],
+  };
+  setCondition(status, {
+    type: "Progressing",
+    status: "True",
+    reason: "A",
+    lastTransitionTime: "T1",
+    lastUpdateTime: "T1",
+  });
   assert.equal(status.conditions[0]!.lastUpdateTime, "T0");
-  setCondition(status, { type: "Progressing", status: "True", reason: "B", lastTransitionTime: "T2", lastUpdateTime: "T2" });
+  setCondition(status, {
+    type: "Progressing",
+    status: "True",
+    reason: "B",
+    lastTransitionTime: "T2",
+    lastUpdateTime: "T2",
+  });
   assert.equal(status.conditions[0]!.lastTransitionTime, "T0");
   assert.equal(status.conditions[0]!.lastUpdateTime, "T2");
-  setCondition(status, { type: "Progressing", status: "False", reason: "C", lastTransitionTime: "T3", lastUpdateTime: "T3" });
+  setCondition(status, {
+    type: "Progressing",
+    status: "False",
+    reason: "C",
+    lastTransitionTime: "T3",
+    lastUpdateTime: "T3",
+  });
   assert.equal(status.conditions[0]!.lastTransitionTime, "T3");
 });
 
@@ -63,10 +93,17 @@ test("setNewReplicaSetAnnotations: copies annotations, raises revision and recor
   const d = {
     apiVersion: "apps/v1",
     kind: "Deployment",
-    metadata: { name: "web", annotations: { "kubernetes.io/change-cause": "v2", [REVISION_ANNOTATION]: "9" } },
+    metadata: {
+      name: "web",
+      annotations: { "kubernetes.io/change-cause": "v2", [REVISION_ANNOTATION]: "9" },
+    },
     spec: { replicas: 4, selector: {}, template: template({ app: "web" }) },
   } as Deployment;
-  const rs = { apiVersion: "apps/v1", kind: "ReplicaSet", metadata: { name: "web-a", annotations: { [REVISION_ANNOTATION]: "1" } } } as ReplicaSet;
+  const rs = {
+    apiVersion: "apps/v1",
+    kind: "ReplicaSet",
+    metadata: { name: "web-a", annotations: { [REVISION_ANNOTATION]: "1" } },
+  } as ReplicaSet;
   assert.ok(setNewReplicaSetAnnotations(d, rs, "3", true));
   assert.equal(rs.metadata.annotations![REVISION_ANNOTATION], "3");
   assert.equal(rs.metadata.annotations![REVISION_HISTORY_ANNOTATION], "1");

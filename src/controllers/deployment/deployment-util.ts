@@ -6,7 +6,12 @@
  * template equality ignoring the pod-template-hash label. Pure functions, no I/O.
  */
 import { deepEqual, formatTimestamp } from "../../api/meta.ts";
-import type { Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet } from "../../api/types/apps-v1.ts";
+import type {
+  Deployment,
+  DeploymentCondition,
+  DeploymentStatus,
+  ReplicaSet,
+} from "../../api/types/apps-v1.ts";
 import type { PodTemplateSpec } from "../../api/types/core-v1.ts";
 
 export const REVISION_ANNOTATION = "deployment.kubernetes.io/revision";
@@ -144,7 +149,9 @@ export function setReplicasAnnotations(rs: ReplicaSet, desired: number, max: num
 /** Whether the replicas annotations differ from these values. */
 export function replicasAnnotationsNeedUpdate(rs: ReplicaSet, desired: number, max: number): boolean {
   const ann = rs.metadata.annotations;
-  return ann?.[DESIRED_REPLICAS_ANNOTATION] !== String(desired) || ann[MAX_REPLICAS_ANNOTATION] !== String(max);
+  return (
+    ann?.[DESIRED_REPLICAS_ANNOTATION] !== String(desired) || ann[MAX_REPLICAS_ANNOTATION] !== String(max)
+  );
 }
 
 /** An int32 annotation of a ReplicaSet, or undefined. */
@@ -160,7 +167,12 @@ export function intAnnotation(rs: ReplicaSet, name: string): number | undefined 
  * revision-history when rolling back to this ReplicaSet), and for a ReplicaSet about to be
  * created set the replicas annotations. Mutates `rs`; true when anything changed.
  */
-export function setNewReplicaSetAnnotations(d: Deployment, rs: ReplicaSet, newRevision: string, exists: boolean): boolean {
+export function setNewReplicaSetAnnotations(
+  d: Deployment,
+  rs: ReplicaSet,
+  newRevision: string,
+  exists: boolean,
+): boolean {
   let changed = false;
   const ann = (rs.metadata.annotations ??= {});
   for (const [k, v] of Object.entries(d.metadata.annotations ?? {})) {
@@ -202,12 +214,21 @@ export function setNewReplicaSetAnnotations(d: Deployment, rs: ReplicaSet, newRe
 }
 
 /** The condition of `type`, if present. */
-export function getCondition(status: DeploymentStatus | undefined, type: string): DeploymentCondition | undefined {
+export function getCondition(
+  status: DeploymentStatus | undefined,
+  type: string,
+): DeploymentCondition | undefined {
   return status?.conditions?.find((c) => c.type === type);
 }
 
 /** A new condition stamped `nowMs` (both update and transition time). */
-export function newCondition(type: string, status: string, reason: string, message: string, nowMs: number): DeploymentCondition {
+export function newCondition(
+  type: string,
+  status: string,
+  reason: string,
+  message: string,
+  nowMs: number,
+): DeploymentCondition {
   const t = formatTimestamp(new Date(nowMs));
   return { type, status, lastUpdateTime: t, lastTransitionTime: t, reason, message };
 }

@@ -31,4 +31,6 @@ export function newDeploymentController(ctx: ControllerContext): {
 }
 
 /** The Deployment controller. */
-export const startDeploymentController: ControllerStarter = (ctx) => [newDeploymentController(ctx).controller];
+export const startDeploymentController: ControllerStarter = (ctx) => [
+  newDeploymentController(ctx).controller,
+];

@@ -7,7 +7,11 @@ import type { KubeObject } from "../../api/object.ts";
 import type { Pod } from "../../api/types/core-v1.ts";
 import { Controller } from "../../client/controller.ts";
 import type { ControllerContext, ControllerStarter } from "../context.ts";
-import { replicaSetAdapter, replicationControllerAdapter, type ReplicaOwnerAdapter } from "./replicaset-adapters.ts";
+import {
+  replicaSetAdapter,
+  replicationControllerAdapter,
+  type ReplicaOwnerAdapter,
+} from "./replicaset-adapters.ts";
 import { ReplicaReconciler } from "./replicaset-reconciler.ts";
 
 /** Builds the reconciler and its controller loop for one owner kind. */

@@ -26,7 +26,11 @@ function orphansByNamespace(o: KubeObject): readonly string[] {
 
 const added = new WeakMap<Informer<KubeObject>, Set<string>>();
 
-function ensure<T extends KubeObject>(inf: Informer<T>, name: string, fn: (o: KubeObject) => readonly string[]): void {
+function ensure<T extends KubeObject>(
+  inf: Informer<T>,
+  name: string,
+  fn: (o: KubeObject) => readonly string[],
+): void {
   const key = inf as unknown as Informer<KubeObject>;
   let set = added.get(key);
   if (!set) added.set(key, (set = new Set()));

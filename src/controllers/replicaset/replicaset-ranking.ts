@@ -52,7 +52,13 @@ function parseTime(s: string | undefined): number | undefined {
 }
 
 /** Compares two times as upstream's logarithmic comparison: true if `a` goes first. */
-function newerFirst(a: number | undefined, b: number | undefined, ua: string, ub: string, nowMs: number): number {
+function newerFirst(
+  a: number | undefined,
+  b: number | undefined,
+  ua: string,
+  ub: string,
+  nowMs: number,
+): number {
   // Zero (unknown) times go first; otherwise the later (newer) time first.
   if (a === undefined || b === undefined) return a === undefined ? (b === undefined ? 0 : -1) : 1;
   const diff = logRank(a, nowMs) - logRank(b, nowMs);
@@ -80,7 +86,12 @@ function compare(x: Ranked, y: Ranked, nowMs: number): number {
  * family (for a Deployment's ReplicaSet: the pods of all its ReplicaSets), used to prefer
  * pods doubled up on a node; pass `pods` itself when there is no wider family.
  */
-export function podsToDelete(pods: readonly Pod[], related: readonly Pod[], count: number, nowMs: number): Pod[] {
+export function podsToDelete(
+  pods: readonly Pod[],
+  related: readonly Pod[],
+  count: number,
+  nowMs: number,
+): Pod[] {
   if (count <= 0) return [];
   if (count >= pods.length) return pods.slice();
   const onNode = new Map<string, number>();

@@ -7,7 +7,11 @@ import { forbidden } from "../../api/status-error.ts";
 import { FakeClient } from "../../client/fake-client.ts";
 import { InformerFactory } from "../../client/informer.ts";
 import type { Client, ResourceClient } from "../../client/types.ts";
-import { replicaSetAdapter, replicationControllerAdapter, type ReplicaOwnerAdapter } from "./replicaset-adapters.ts";
+import {
+  replicaSetAdapter,
+  replicationControllerAdapter,
+  type ReplicaOwnerAdapter,
+} from "./replicaset-adapters.ts";
 import { ReplicaReconciler } from "./replicaset-reconciler.ts";
 import { ago, makePod, RecordingEvents, RecordingQueue, template, until } from "./replicaset-testing.ts";
 
@@ -18,12 +22,20 @@ function rs(name: string, replicas: number, extra: Partial<ReplicaSet["spec"]> =
     apiVersion: "apps/v1",
     kind: "ReplicaSet",
     metadata: { name, namespace: "default", uid: `${name}-uid`, generation: 2 },
-    spec: { replicas, selector: { matchLabels: { app: "web" } }, template: template({ app: "web" }), ...extra },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: "web" } },
+      template: template({ app: "web" }),
+      ...extra,
+    },
   };
 }
 
 /** A client whose pod creates fail when `fail(n)` (n = 1-based call number) returns an error. */
-function failingCreates(inner: FakeClient, fail: (n: number) => Error | undefined): { client: Client; calls: () => number } {
+function failingCreates(
+  inner: FakeClient,
+  fail: (n: number) => Error | undefined,
+): { client: Client; calls: () => number } {
   let n = 0;
   const client: Client = {
     userAgent: inner.userAgent,
@@ -75,7 +87,14 @@ test("creates missing pods from the template with a controller reference, then r
     assert.match(p.metadata.name!, /^web-[bcdfghjklmnpqrstvwxz2456789]{5}$/);
     assert.deepEqual(p.metadata.labels, { app: "web" });
     assert.deepEqual(p.metadata.ownerReferences, [
-      { apiVersion: "apps/v1", kind: "ReplicaSet", name: "web", uid: "web-uid", controller: true, blockOwnerDeletion: true },
+      {
+        apiVersion: "apps/v1",
+        kind: "ReplicaSet",
+        name: "web",
+        uid: "web-uid",
+        controller: true,
+        blockOwnerDeletion: true,
+      },
     ]);
     assert.equal(p.spec?.containers[0]?.image, "nginx:1");
   }
@@ -86,7 +105,9 @@ test("creates missing pods from the template with a controller reference, then r
   assert.equal(status?.replicas, 0);
   assert.equal(status?.observedGeneration, 2);
   await synced();
-  await until(() => (owners.get("default", "web") as ReplicaSet | undefined)?.status?.observedGeneration === 2);
+  await until(
+    () => (owners.get("default", "web") as ReplicaSet | undefined)?.status?.observedGeneration === 2,
+  );
   await r.reconcile({ namespace: "default", name: "web" });
   status = fake.objects<ReplicaSet>("apps", "replicasets")[0]!.status;
   assert.equal(status?.replicas, 3);
@@ -117,7 +138,11 @@ test("replaces a deleted pod", async (t) => {
 });
 
 test("slow start: a failing template costs one batch, not one request per replica", async (t) => {
-  const quota = forbidden({ group: "", resource: "pods" }, "web-x", "exceeded quota: q, requested: pods=1, used: pods=0, limited: pods=0");
+  const quota = forbidden(
+    { group: "", resource: "pods" },
+    "web-x",
+    "exceeded quota: q, requested: pods=1, used: pods=0, limited: pods=0",
+  );
   let calls = () => 0;
   const { fake, r, events } = await setup(t, [rs("web", 10)], undefined, (f) => {
     const w = failingCreates(f, () => quota);
@@ -200,13 +225,16 @@ test("scale down deletes the lowest-ranked pods", async (t) => {
     makePod("not-ready", { owner, node: "n3", readySince: false }),
   ]);
   await r.reconcile({ namespace: "default", name: "web" });
-  const left = fake.objects<Pod>("", "pods").map((p) => p.metadata.name).sort();
+  const left = fake
+    .objects<Pod>("", "pods")
+    .map((p) => p.metadata.name)
+    .sort();
   assert.deepEqual(left, ["ready-new", "ready-old"]);
   assert.deepEqual(events.reasons(), ["SuccessfulDelete", "SuccessfulDelete"]);
-  assert.deepEqual(
-    events.events.map((e) => e.message).sort(),
-    ["Deleted pod: not-ready", "Deleted pod: unassigned"],
-  );
+  assert.deepEqual(events.events.map((e) => e.message).sort(), [
+    "Deleted pod: not-ready",
+    "Deleted pod: unassigned",
+  ]);
 });
 
 test("status: ready and available with minReadySeconds, requeue for the remaining time", async (t) => {
@@ -229,7 +257,13 @@ test("status: ready and available with minReadySeconds, requeue for the remainin
 
 test("no status write when nothing changed", async (t) => {
   const owner = rs("web", 1);
-  owner.status = { replicas: 1, fullyLabeledReplicas: 1, readyReplicas: 1, availableReplicas: 1, observedGeneration: 2 };
+  owner.status = {
+    replicas: 1,
+    fullyLabeledReplicas: 1,
+    readyReplicas: 1,
+    availableReplicas: 1,
+    observedGeneration: 2,
+  };
   const { fake, r } = await setup(t, [owner, makePod("a", { owner, readySince: ago(NOW, 60) })]);
   await r.reconcile({ namespace: "default", name: "web" });
   assert.equal(fake.actions.length, 0);
@@ -254,7 +288,11 @@ test("ReplicationController: the same reconciler with a map selector and v1 owne
     metadata: { name: "legacy", namespace: "default", uid: "rc-uid", generation: 1 },
     spec: { replicas: 2, selector: { app: "legacy" }, template: template({ app: "legacy" }) },
   };
-  const { fake, r, synced } = await setup<ReplicationController>(t, [rc, makePod("orphan", { labels: { app: "legacy" } })], replicationControllerAdapter);
+  const { fake, r, synced } = await setup<ReplicationController>(
+    t,
+    [rc, makePod("orphan", { labels: { app: "legacy" } })],
+    replicationControllerAdapter,
+  );
   await r.reconcile({ namespace: "default", name: "legacy" });
   const pods = fake.objects<Pod>("", "pods");
   assert.equal(pods.length, 2);

@@ -94,7 +94,8 @@ export class ReplicaReconciler<T extends KubeObject> {
 
   /** The owner a pod's controller reference points at, if it is of our kind and still exists. */
   private resolveOwner(pod: Pod, ref: OwnerReference | undefined): T | undefined {
-    if (!ref || ref.kind !== this.adapter.kind || groupOf(ref.apiVersion) !== this.adapter.group) return undefined;
+    if (!ref || ref.kind !== this.adapter.kind || groupOf(ref.apiVersion) !== this.adapter.group)
+      return undefined;
     const owner = this.owners.get(pod.metadata.namespace, ref.name);
     return owner && owner.metadata.uid === ref.uid ? owner : undefined;
   }

@@ -120,5 +120,7 @@ export function makePod(name: string, o: PodOptions = {}): Pod {
 
 /** An ISO timestamp `secondsAgo` before `nowMs`, whole seconds. */
 export function ago(nowMs: number, secondsAgo: number): string {
-  return new Date(Math.floor(nowMs / 1000) * 1000 - secondsAgo * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  return new Date(Math.floor(nowMs / 1000) * 1000 - secondsAgo * 1000)
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z");
 }
