@@ -8,8 +8,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { connect as netConnect, createServer as createNetServer } from "node:net";
 import { createServer, request as httpsRequest, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -19,9 +20,14 @@ import type { Node, Pod } from "../api/types/core-v1.ts";
 import { HostExecRuntime, startTestContainer, writeCri } from "../kubelet/server/test-fixtures.ts";
 import { KubeletServer } from "../kubelet/server/kubelet-server.ts";
 import { startTestApiServer } from "../testing/api-server.ts";
-import { parseRequestInfo } from "./request-info.ts";
 import { ensurePki } from "./pki.ts";
-import { isPodStreamSubresource, proxyPodStream, proxyPodUpgrade, type NodeProxyDeps } from "./node-proxy.ts";
+import {
+  podStreamTarget,
+  proxyPodStream,
+  proxyPodUpgrade,
+  validateContainer,
+  type NodeProxyDeps,
+} from "./node-proxy.ts";
 import { StatusError } from "../api/status-error.ts";
 
 const KUBECTL = "/usr/bin/kubectl";
@@ -89,6 +95,8 @@ test("kubectl logs and exec through the API server to the node agent", async (t)
     spec: { nodeName: "n1", containers: [{ name: "app", image: "busybox" }] },
   });
   pods.set("default/p", { ...pod, metadata: { ...pod.metadata, uid } });
+  // kubectl port-forward refuses pods that are not Running.
+  await podClient.updateStatus({ ...pod, status: { phase: "Running" } });
 
   const deps: NodeProxyDeps = {
     getPod: (ns, name) => podClient.get(ns, name),
@@ -101,6 +109,7 @@ test("kubectl logs and exec through the API server to the node agent", async (t)
       }
     },
     tls: { ca: pki.caCert, cert: pki.kubeletClientCert, key: pki.kubeletClientKey },
+    sockets: new Set(),
   };
   const front = await startFront(
     api.connection.server,
@@ -109,7 +118,10 @@ test("kubectl logs and exec through the API server to the node agent", async (t)
     pki.serverKey,
     deps,
   );
-  t.after(() => new Promise<void>((r) => front.close(() => r())));
+  t.after(() => {
+    for (const s of deps.sockets ?? []) s.destroy();
+    return new Promise<void>((r) => front.close(() => r()));
+  });
   const port = (front.address() as AddressInfo).port;
   const kubeconfig = join(dir, "kubeconfig");
   writeFileSync(
@@ -166,6 +178,7 @@ test("kubectl logs and exec through the API server to the node agent", async (t)
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stdout, "hi\n");
     assert.match(r.stderr, /err/);
+    assert.equal(kubelet.upgrades.websocket, 1, "kubectl >= 1.30 speaks WebSocket");
   });
 
   await t.test("exec -i over WebSocket passes stdin", async () => {
@@ -183,9 +196,112 @@ test("kubectl logs and exec through the API server to the node agent", async (t)
     const r = await run(KUBECTL_127, k("exec", "p", "--", "sh", "-c", "echo hi; exit 3"));
     assert.equal(r.code, 3, r.stderr);
     assert.equal(r.stdout, "hi\n");
+    assert.equal(kubelet.upgrades.spdy, 1);
     const i = await run(KUBECTL_127, k("exec", "-i", "p", "--", "sh", "-c", "tr a-z A-Z"), "spdy stdin\n");
     assert.equal(i.code, 0, i.stderr);
     assert.equal(i.stdout, "SPDY STDIN\n");
+  });
+
+  await t.test("exec exit codes with every installed kubectl 1.28-1.33", async () => {
+    for (const minor of [28, 29, 30, 31, 32, 33]) {
+      const bin = `/usr/lib/google-cloud-sdk/bin/kubectl.1.${minor}`;
+      if (!existsSync(bin)) continue;
+      const r = await run(bin, k("exec", "p", "--", "sh", "-c", `echo v${minor}; exit ${minor}`));
+      assert.equal(r.code, minor, `kubectl 1.${minor}: ${r.stderr}`);
+      assert.equal(r.stdout, `v${minor}\n`);
+    }
+  });
+
+  await t.test("exec into an unknown container", async () => {
+    const r = await run(KUBECTL, k("exec", "p", "-c", "nope", "--", "true"));
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /container nope is not valid for pod p/);
+  });
+
+  await t.test("cp from the pod (exec of tar)", async () => {
+    const src = join(dir, "cp-src.txt");
+    writeFileSync(src, "copied bytes\n".repeat(10_000));
+    const dst = join(dir, "cp-dst.txt");
+    const r = await run(KUBECTL, k("cp", `p:${src}`, dst));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(dst, "utf8"), readFileSync(src, "utf8"));
+  });
+
+  await t.test("cp into the pod (tar reading stdin)", async () => {
+    const src = join(dir, "cp-in.txt");
+    writeFileSync(src, "uploaded\n");
+    const target = join(dir, "cp-target");
+    mkdirSync(target);
+    const r = await run(KUBECTL, k("cp", src, `p:${target}/up.txt`));
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(target, "up.txt"), "utf8"), "uploaded\n");
+  });
+
+  for (const [label, bin, transport] of [
+    ["WebSocket tunnel (kubectl >= 1.31)", KUBECTL, "spdyOverWebsocket"],
+    ["SPDY (kubectl 1.27)", KUBECTL_127, "spdy"],
+  ] as const) {
+    await t.test(`port-forward over ${label}`, async (st) => {
+      if (!existsSync(bin)) {
+        console.warn(`SKIPPED: ${bin} not found`);
+        st.skip("kubectl missing");
+        return;
+      }
+      const echo = createNetServer((c) => c.pipe(c));
+      await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
+      st.after(() => new Promise<void>((r) => echo.close(() => r())));
+      const podPort = (echo.address() as AddressInfo).port;
+      const before = kubelet.upgrades[transport];
+      const pf = spawn(bin, k("port-forward", "pod/p", `:${podPort}`), { stdio: ["ignore", "pipe", "pipe"] });
+      st.after(() => {
+        pf.kill("SIGKILL");
+      });
+      const local = await new Promise<number>((resolve, reject) => {
+        let out = "";
+        pf.stdout.on("data", (d: Buffer) => {
+          out += d.toString();
+          const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+          if (m) resolve(Number(m[1]));
+        });
+        let err = "";
+        pf.stderr.on("data", (d: Buffer) => (err += d.toString()));
+        pf.on("exit", () => reject(new Error(`port-forward exited: ${out} ${err}`)));
+      });
+      for (const msg of ["first connection", "second connection"]) {
+        const got = await new Promise<string>((resolve, reject) => {
+          const c = netConnect(local, "127.0.0.1", () => c.write(msg));
+          let buf = "";
+          c.on("data", (d: Buffer) => {
+            buf += d.toString();
+            if (buf.length >= msg.length) {
+              c.end();
+              resolve(buf);
+            }
+          });
+          c.on("error", reject);
+        });
+        assert.equal(got, msg);
+      }
+      assert.equal(kubelet.upgrades[transport], before + 1);
+    });
+  }
+
+  await t.test("logs -f ends when the container exits", async () => {
+    const follow = spawn(KUBECTL, k("logs", "-f", "p"), { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    follow.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("second line") && !out.includes("third")) {
+        writeCri(logPath, [
+          ["2024-05-01T10:00:02+00:00", "stdout", "P", "third "],
+          ["2024-05-01T10:00:02+00:00", "stdout", "F", "line"],
+        ]);
+      }
+      if (out.includes("third line")) runtime.exitContainer(runtime.latest(uid, "app")!.id, 0);
+    });
+    const code = await new Promise<number | null>((resolve) => follow.on("exit", resolve));
+    assert.equal(code, 0);
+    assert.equal(out, "hello from app\nsecond line\nthird line\n");
   });
 });
 
@@ -200,13 +316,7 @@ async function startFront(
   key: string,
   deps: NodeProxyDeps,
 ): Promise<Server> {
-  const target = (url: string) => {
-    const u = new URL(url, "https://x");
-    const ri = parseRequestInfo("GET", u.pathname, u.searchParams);
-    return ri.isResource && isPodStreamSubresource(ri.resource, ri.subresource)
-      ? { namespace: ri.namespace, name: ri.name, subresource: ri.subresource, query: u.searchParams }
-      : undefined;
-  };
+  const target = (url: string) => podStreamTarget(new URL(url, "https://x"));
   const server = createServer({ cert, key });
   server.on("request", (req, res) => {
     const tg = target(req.url ?? "/");
@@ -247,3 +357,27 @@ async function startFront(
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
   return server;
 }
+
+test("container validation follows upstream's messages", () => {
+  const pod = (names: string[], init: string[] = []): Pod => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "web" },
+    spec: { containers: names.map((name) => ({ name })), initContainers: init.map((name) => ({ name })) },
+  });
+  assert.equal(validateContainer("", pod(["only"])), "only");
+  assert.equal(validateContainer("b", pod(["a", "b"])), "b");
+  assert.throws(
+    () => validateContainer("", pod(["a", "b"], ["setup"])),
+    /^StatusError: a container name must be specified for pod web, choose one of: \[setup a b\]$/,
+  );
+  assert.throws(() => validateContainer("zz", pod(["a"])), /container zz is not valid for pod web/);
+});
+
+test("only the four pod streaming paths are targets", () => {
+  const t1 = podStreamTarget(new URL("https://x/api/v1/namespaces/ns/pods/p/exec?command=ls&stdout=true"));
+  assert.equal(t1?.subresource, "exec");
+  assert.equal(t1?.query.get("command"), "ls");
+  assert.equal(podStreamTarget(new URL("https://x/api/v1/namespaces/ns/pods/p/status")), undefined);
+  assert.equal(podStreamTarget(new URL("https://x/api/v1/namespaces/ns/services/p/proxy")), undefined);
+});

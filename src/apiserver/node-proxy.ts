@@ -41,6 +41,8 @@ export interface NodeProxyDeps {
   getNode(name: string): Promise<Node | undefined>;
   /** Cluster CA (verifies the agent) and the API server's client certificate (`kubeletClientCert/Key`). */
   tls: { ca: string; cert: string; key: string };
+  /** Spliced upgrade sockets are kept here while open, so a stopping server can destroy them. */
+  sockets?: Set<Duplex>;
 }
 
 /** One streaming request: which pod, which subresource, and its query. */
@@ -49,6 +51,23 @@ export interface PodStreamTarget {
   name: string;
   subresource: PodStreamSubresource;
   query: URLSearchParams;
+}
+
+/**
+ * The streaming target a request URL names (`/api/v1/namespaces/NS/pods/NAME/log|exec|attach|portforward`),
+ * or undefined for any other path.
+ */
+export function podStreamTarget(url: URL): PodStreamTarget | undefined {
+  const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(log|exec|attach|portforward)\/?$/.exec(
+    url.pathname,
+  );
+  if (!m) return undefined;
+  return {
+    namespace: decodeURIComponent(m[1]!),
+    name: decodeURIComponent(m[2]!),
+    subresource: m[3] as PodStreamSubresource,
+    query: url.searchParams,
+  };
 }
 
 const DEFAULT_KUBELET_PORT = 10250;
@@ -270,6 +289,11 @@ export async function proxyPodUpgrade(
     }
     backend.write(`${lines.join("\r\n")}\r\n\r\n`);
     if (head.length) backend.write(head);
+    if (deps.sockets) {
+      const set = deps.sockets;
+      set.add(socket);
+      socket.once("close", () => set.delete(socket));
+    }
     socket.pipe(backend);
     backend.pipe(socket);
     socket.once("close", () => backend.destroy());

@@ -23,6 +23,15 @@ import { parseRequestInfo, type RequestInfo } from "./request-info.ts";
 import { ResourceHandler } from "./resource-handler.ts";
 import { WatchCache } from "./watch-cache.ts";
 import type { ClusterPki } from "./pki.ts";
+import type { Duplex } from "node:stream";
+import type { Node, Pod } from "../api/types/core-v1.ts";
+import {
+  podStreamTarget,
+  proxyPodStream,
+  proxyPodUpgrade,
+  writeStatusToSocket,
+  type NodeProxyDeps,
+} from "./node-proxy.ts";
 
 export interface ApiServerConfig {
   backend: Backend;
@@ -55,8 +64,54 @@ export class ApiServer {
   private readonly metrics = new ApiMetrics();
   port = 0;
 
+  /** Upgraded connections to node agents (exec, attach, port-forward), closed on stop. */
+  private readonly podStreams = new Set<Duplex>();
+  /** How `pods/log|exec|attach|portforward` reach the pod's node agent. */
+  private readonly nodeProxy: NodeProxyDeps;
+
   constructor(private readonly config: ApiServerConfig) {
     this.handler = new ResourceHandler((info) => this.store(info), config.backend, this.abort.signal);
+    this.nodeProxy = {
+      getPod: async (ns, name) =>
+        (await this.store(kindByGroupResource("", "pods")!).get(ns, name)).obj as unknown as Pod,
+      getNode: async (name) => {
+        try {
+          return (await this.store(kindByGroupResource("", "nodes")!).get("", name)).obj as unknown as Node;
+        } catch (e) {
+          if (e instanceof StatusError && e.code === 404) return undefined;
+          throw e;
+        }
+      },
+      tls: { ca: config.pki.caCert, cert: config.pki.kubeletClientCert, key: config.pki.kubeletClientKey },
+      sockets: this.podStreams,
+    };
+  }
+
+  /** An Upgrade request (exec, attach, port-forward over WebSocket or SPDY): authenticated, authorized, proxied. */
+  private upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? "/", "https://kites");
+    const user = this.authenticate(req);
+    if (!user) return writeStatusToSocket(socket, unauthorized());
+    const target = podStreamTarget(url);
+    if (!target) {
+      return writeStatusToSocket(
+        socket,
+        new StatusError(404, "NotFound", "the server could not find the requested resource"),
+      );
+    }
+    const ri = parseRequestInfo("POST", url.pathname.replace(/\/+$/, ""), url.searchParams);
+    const decision = this.authorizer.authorize({ user, ...ri });
+    if (!decision.allowed) {
+      return writeStatusToSocket(
+        socket,
+        forbidden(
+          { group: "", resource: "pods" },
+          ri.name,
+          `User "${user.username}" cannot create resource "pods/${ri.subresource}" in API group ""`,
+        ),
+      );
+    }
+    void proxyPodUpgrade(req, socket, head, target, this.nodeProxy);
   }
 
   /** The store of a kind, created (with its watch cache) on first use. */
@@ -211,6 +266,11 @@ export class ApiServer {
         `User "${user.username}" cannot ${ri.verb} resource "${ri.resource}" in API group "${ri.group}"`,
       );
     }
+    const stream = podStreamTarget(url);
+    if (stream) {
+      await proxyPodStream(req, res, stream, this.nodeProxy);
+      return;
+    }
     await this.handler.handle(req, res, ri, url.searchParams);
   }
 
@@ -260,6 +320,9 @@ export class ApiServer {
       },
     );
     this.server.keepAliveTimeout = 60_000;
+    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.upgrade(req, socket, head),
+    );
     await new Promise<void>((resolve, reject) => {
       this.server!.once("error", reject);
       this.server!.listen(this.config.port, this.config.host, () => resolve());
@@ -273,6 +336,7 @@ export class ApiServer {
     this.abort.abort();
     const s = this.server;
     if (!s) return;
+    for (const sock of this.podStreams) sock.destroy();
     s.closeAllConnections();
     await new Promise<void>((resolve) => s.close(() => resolve()));
   }

@@ -12,7 +12,9 @@ import { InformerFactory } from "../client/informer.ts";
 import { ControllerManager } from "../controllers/manager.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { SimKubelet } from "../sim/sim-kubelet.ts";
+import type { ClusterPki } from "../apiserver/pki.ts";
 import { Kubelet } from "../kubelet/kubelet.ts";
+import { KubeletServer } from "../kubelet/server/kubelet-server.ts";
 import { ensureBusyboxImage } from "../runtime/images/busybox-image.ts";
 import { ImageStore } from "../runtime/images/image-store.ts";
 import { RuncRuntime } from "../runtime/runc-runtime.ts";
@@ -25,6 +27,8 @@ export interface AgentSettings {
   podCIDR: string;
   /** The node also runs the control plane (gets the control-plane role label). */
   controlPlane: boolean;
+  /** Port of the agent's streaming server (upstream's 10250; 0 picks a free one). */
+  kubeletPort: number;
 }
 
 export const defaultAgentSettings = (): AgentSettings => ({
@@ -32,6 +36,7 @@ export const defaultAgentSettings = (): AgentSettings => ({
   nodeIP: "127.0.0.1",
   podCIDR: "10.244.0.0/24",
   controlPlane: true,
+  kubeletPort: 10250,
 });
 
 /** Why this machine cannot run pods, or undefined when it can. */
@@ -94,6 +99,7 @@ export async function startAgent(
   connection: ConnectionConfig,
   dataDir: string,
   settings: AgentSettings,
+  pki: ClusterPki,
   signal: AbortSignal,
 ): Promise<Kubelet> {
   const images = new ImageStore(join(dataDir, "images"));
@@ -105,7 +111,19 @@ export async function startAgent(
     snapshots,
     network: { podCIDR: settings.podCIDR, nodeIP: settings.nodeIP },
   });
+  // The agent's streaming server (logs, exec, attach, port-forward), reached through the API server.
+  const agent: { kubelet?: Kubelet } = {};
+  const streaming = new KubeletServer({
+    runtime,
+    pods: (ns, name) => agent.kubelet?.pods.get(ns, name),
+    tls: { ca: pki.caCert, cert: pki.kubeletCert, key: pki.kubeletKey },
+    port: settings.kubeletPort,
+    host: settings.nodeIP,
+  });
+  await streaming.start();
+  signal.addEventListener("abort", () => void streaming.stop(), { once: true });
   const kubelet = new Kubelet({
+    kubeletPort: streaming.port,
     client: clientFor(connection, `kubelet/${settings.nodeName}`),
     runtime,
     nodeName: settings.nodeName,
@@ -114,6 +132,7 @@ export async function startAgent(
     dataDir: join(dataDir, "agent"),
     controlPlane: settings.controlPlane,
   });
+  agent.kubelet = kubelet;
   kubelet.start(signal);
   await kubelet.ready;
   return kubelet;

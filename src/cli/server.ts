@@ -31,6 +31,10 @@ const FLAGS: FlagSpec = {
   "disable-controller-manager": { type: "boolean", help: "do not run the controllers (as k3s)" },
   "node-name": { type: "string", help: "name of this machine's Node (default: the host name)" },
   "node-ip": { type: "string", help: "address the node reports and serves on (default 127.0.0.1)" },
+  "kubelet-port": {
+    type: "number",
+    help: "port of the node agent's streaming server (default 10250; 0: any free)",
+  },
   "pod-cidr": { type: "string", help: "pod addresses of this node (default 10.244.0.0/24)" },
   help: { type: "boolean", help: "show this help" },
 };
@@ -109,8 +113,9 @@ export async function serverCommand(args: string[]): Promise<void> {
       if (flags["node-name"]) settings.nodeName = String(flags["node-name"]);
       if (flags["node-ip"]) settings.nodeIP = String(flags["node-ip"]);
       if (flags["pod-cidr"]) settings.podCIDR = String(flags["pod-cidr"]);
+      if (flags["kubelet-port"] !== undefined) settings.kubeletPort = Number(flags["kubelet-port"]);
       try {
-        await startAgent(connection, dataDir, settings, stopComponents.signal);
+        await startAgent(connection, dataDir, settings, pki, stopComponents.signal);
       } catch (e) {
         console.error(`kites server: the node agent did not start: ${(e as Error).message}`);
       }

@@ -142,7 +142,8 @@ export class SchedulingAlgorithm {
       rejStatuses.length = 0;
       return { error: new FitError(numNodes, statuses), state };
     }
-    if (feasible.length === 1) return { node: feasible[0]!.name, evaluatedNodes: processed, feasibleNodes: 1 };
+    if (feasible.length === 1)
+      return { node: feasible[0]!.name, evaluatedNodes: processed, feasibleNodes: 1 };
     const active = fw.runPreScore(state, pod, feasible, snap);
     const n = feasible.length;
     if (this.total.length < n) {

@@ -16,13 +16,19 @@ test("queue: priority first, then FIFO", () => {
   q.add(new PodInfo(pod("a"), 0), "ns/a");
   q.add(new PodInfo(pod("b"), 100), "ns/b");
   q.add(new PodInfo(pod("c"), 0), "ns/c");
-  assert.deepEqual([q.tryPop()?.key, q.tryPop()?.key, q.tryPop()?.key, q.tryPop()], ["ns/b", "ns/a", "ns/c", undefined]);
+  assert.deepEqual(
+    [q.tryPop()?.key, q.tryPop()?.key, q.tryPop()?.key, q.tryPop()],
+    ["ns/b", "ns/a", "ns/c", undefined],
+  );
   q.close();
 });
 
 test("queue: backoff doubles from 1 s to 10 s", () => {
   const q = new SchedulingQueue();
-  assert.deepEqual([1, 2, 3, 4, 5, 6].map((n) => q.backoffDuration(n)), [1000, 2000, 4000, 8000, 10000, 10000]);
+  assert.deepEqual(
+    [1, 2, 3, 4, 5, 6].map((n) => q.backoffDuration(n)),
+    [1000, 2000, 4000, 8000, 10000, 10000],
+  );
   q.close();
 });
 

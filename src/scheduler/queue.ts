@@ -320,7 +320,10 @@ export class SchedulingQueue {
       if (this.backoffTimer) clearTimeout(this.backoffTimer);
       if (this.closed) return;
       this.backoffTimerAt = top.qp.backoffExpiry;
-      this.backoffTimer = setTimeout(() => this.flushBackoff(), Math.max(0, top.qp.backoffExpiry - this.now()));
+      this.backoffTimer = setTimeout(
+        () => this.flushBackoff(),
+        Math.max(0, top.qp.backoffExpiry - this.now()),
+      );
       return;
     }
   }

@@ -19,7 +19,10 @@ function ns(name: string): KubeObject {
   return { apiVersion: "v1", kind: "Namespace", metadata: { name } };
 }
 
-async function withScheduler(objects: KubeObject[], fn: (fake: FakeClient, s: Scheduler) => Promise<void>): Promise<void> {
+async function withScheduler(
+  objects: KubeObject[],
+  fn: (fake: FakeClient, s: Scheduler) => Promise<void>,
+): Promise<void> {
   const fake = new FakeClient([ns("default"), ...objects]);
   const informers = new InformerFactory(fake);
   const s = new Scheduler({ client: fake, informers, queue: { initialBackoffMs: 10, maxBackoffMs: 50 } });
@@ -40,15 +43,27 @@ const eventsOf = (fake: FakeClient) => fake.objects<Event>("", "events");
 
 test("Scheduler binds pending pods through pods/binding and records Scheduled", async () => {
   await withScheduler(
-    [node("n1", { cpu: "2" }), node("n2", { cpu: "2" }), pod("a", { cpu: "1" }), pod("b", { cpu: "1" }), pod("c", { cpu: "1" })],
+    [
+      node("n1", { cpu: "2" }),
+      node("n2", { cpu: "2" }),
+      pod("a", { cpu: "1" }),
+      pod("b", { cpu: "1" }),
+      pod("c", { cpu: "1" }),
+    ],
     async (fake) => {
       await until("three pods bound", () => podsOf(fake).filter((p) => p.spec?.nodeName).length === 3);
       const bindings = fake.actions.filter((a) => a.subresource === "binding");
       assert.equal(bindings.length, 3);
       const perNode = new Map<string, number>();
       for (const p of podsOf(fake)) perNode.set(p.spec!.nodeName!, (perNode.get(p.spec!.nodeName!) ?? 0) + 1);
-      assert.ok([...perNode.values()].every((n) => n <= 2), "no node over-committed");
-      await until("Scheduled events", () => eventsOf(fake).filter((e) => e.reason === "Scheduled").length === 3);
+      assert.ok(
+        [...perNode.values()].every((n) => n <= 2),
+        "no node over-committed",
+      );
+      await until(
+        "Scheduled events",
+        () => eventsOf(fake).filter((e) => e.reason === "Scheduled").length === 3,
+      );
       const ev = eventsOf(fake).find((e) => e.involvedObject.name === "a" && e.reason === "Scheduled")!;
       assert.match(ev.message ?? "", /^Successfully assigned default\/a to n[12]$/);
       assert.equal(ev.source?.component, "default-scheduler");
@@ -91,14 +106,20 @@ test("Scheduler leaves pods of other schedulers alone and preempts for a higher-
       pod("low", { cpu: "1", priority: 1 }),
     ],
     async (fake, s) => {
-      await until("low bound", () => podsOf(fake).find((p) => p.metadata.name === "low")?.spec?.nodeName === "n1");
+      await until(
+        "low bound",
+        () => podsOf(fake).find((p) => p.metadata.name === "low")?.spec?.nodeName === "n1",
+      );
       await fake.resource("", "pods").create(pod("high", { cpu: "1", priority: 100 }));
       await until("low evicted", () => !podsOf(fake).some((p) => p.metadata.name === "low"));
       await until("high nominated or bound", () => {
         const h = podsOf(fake).find((p) => p.metadata.name === "high");
         return h?.status?.nominatedNodeName === "n1" || h?.spec?.nodeName === "n1";
       });
-      await until("high bound", () => podsOf(fake).find((p) => p.metadata.name === "high")?.spec?.nodeName === "n1");
+      await until(
+        "high bound",
+        () => podsOf(fake).find((p) => p.metadata.name === "high")?.spec?.nodeName === "n1",
+      );
       assert.equal(podsOf(fake).find((p) => p.metadata.name === "other")?.spec?.nodeName, undefined);
       assert.equal(s.stats.preemptions, 1);
     },

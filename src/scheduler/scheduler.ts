@@ -106,7 +106,10 @@ export class Scheduler {
       scoringStrategy: opts.scoringStrategy,
       random: opts.random,
     });
-    const algoOpts: AlgorithmOptions = { percentageOfNodesToScore: opts.percentageOfNodesToScore, random: opts.random };
+    const algoOpts: AlgorithmOptions = {
+      percentageOfNodesToScore: opts.percentageOfNodesToScore,
+      random: opts.random,
+    };
     this.algorithm = new SchedulingAlgorithm(this.snapshot, this.framework, algoOpts);
     this.pods = opts.informers.informer<Pod>("", "pods");
     this.nodes = opts.informers.informer<Node>("", "nodes");
@@ -166,7 +169,13 @@ export class Scheduler {
         return;
       }
       const placed = this.snapshot.placedPod(uid);
-      if (placed && placed.nodeName === p.spec.nodeName && old && sameLabels(old, p) && !!old.metadata.deletionTimestamp === !!p.metadata.deletionTimestamp) {
+      if (
+        placed &&
+        placed.nodeName === p.spec.nodeName &&
+        old &&
+        sameLabels(old, p) &&
+        !!old.metadata.deletionTimestamp === !!p.metadata.deletionTimestamp
+      ) {
         if (placed.assumed) this.snapshot.addPod(placed.info, placed.nodeName, false);
         return;
       }
@@ -197,7 +206,12 @@ export class Scheduler {
   /** Starts the informers (if not already) and the scheduling loop; runs until `signal` aborts. */
   async start(signal: AbortSignal): Promise<void> {
     signal.addEventListener("abort", () => this.queue.close(), { once: true });
-    await Promise.all([this.pods.synced, this.nodes.synced, this.priorityClasses.synced, this.namespaces.synced]);
+    await Promise.all([
+      this.pods.synced,
+      this.nodes.synced,
+      this.priorityClasses.synced,
+      this.namespaces.synced,
+    ]);
     this.readyResolve();
     let lastYield = performance.now();
     while (!signal.aborted) {
@@ -221,7 +235,12 @@ export class Scheduler {
     const cycle = this.queue.schedulingCycle;
     const info = qp.info;
     const cur = this.pods.get(info.namespace, info.name);
-    if (!cur || cur.metadata.uid !== info.pod.metadata.uid || cur.spec?.nodeName || cur.metadata.deletionTimestamp) {
+    if (
+      !cur ||
+      cur.metadata.uid !== info.pod.metadata.uid ||
+      cur.spec?.nodeName ||
+      cur.metadata.deletionTimestamp
+    ) {
       this.queue.delete(qp.key);
       return;
     }
@@ -284,7 +303,12 @@ export class Scheduler {
       });
       this.stats.bound++;
       this.queue.done(qp.key);
-      this.recorder.event(qp.info.pod, "Normal", "Scheduled", `Successfully assigned ${namespace}/${name} to ${node}`);
+      this.recorder.event(
+        qp.info.pod,
+        "Normal",
+        "Scheduled",
+        `Successfully assigned ${namespace}/${name} to ${node}`,
+      );
     } catch (e) {
       this.stats.bindErrors++;
       // Forget the assumption; the freed room may help others.
@@ -329,12 +353,16 @@ export class Scheduler {
             { subresource: "status" },
           );
         } catch (e) {
-          if (!isNotFound(e)) console.error(`scheduler: marking victim ${v.namespace}/${v.name}: ${(e as Error).message}`);
+          if (!isNotFound(e))
+            console.error(`scheduler: marking victim ${v.namespace}/${v.name}: ${(e as Error).message}`);
         }
         try {
-          await pods.delete(v.namespace, v.name, { preconditions: v.pod.metadata.uid ? { uid: v.pod.metadata.uid } : undefined });
+          await pods.delete(v.namespace, v.name, {
+            preconditions: v.pod.metadata.uid ? { uid: v.pod.metadata.uid } : undefined,
+          });
         } catch (e) {
-          if (!isNotFound(e)) console.error(`scheduler: deleting victim ${v.namespace}/${v.name}: ${(e as Error).message}`);
+          if (!isNotFound(e))
+            console.error(`scheduler: deleting victim ${v.namespace}/${v.name}: ${(e as Error).message}`);
         }
       })();
     }
@@ -346,22 +374,39 @@ export class Scheduler {
     this.recorder.event(pod, "Warning", "FailedScheduling", msg);
     const prev = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
     const nominatedChanged = nominated !== undefined && nominated !== (pod.status?.nominatedNodeName ?? "");
-    if (prev && prev.status === "False" && prev.reason === "Unschedulable" && prev.message === msg && !nominatedChanged) return;
+    if (
+      prev &&
+      prev.status === "False" &&
+      prev.reason === "Unschedulable" &&
+      prev.message === msg &&
+      !nominatedChanged
+    )
+      return;
     const cond: PodCondition = {
       type: "PodScheduled",
       status: "False",
       reason: "Unschedulable",
       message: msg,
       lastProbeTime: null as unknown as string,
-      lastTransitionTime: prev?.status === "False" && prev.lastTransitionTime ? prev.lastTransitionTime : formatTimestamp(new Date()),
+      lastTransitionTime:
+        prev?.status === "False" && prev.lastTransitionTime
+          ? prev.lastTransitionTime
+          : formatTimestamp(new Date()),
     };
     const status: Record<string, unknown> = { conditions: [cond] };
     if (nominatedChanged) status.nominatedNodeName = nominated || null;
     void this.client
       .resource<Pod>("", "pods")
-      .patch(pod.metadata.namespace, pod.metadata.name ?? "", "strategic", { status }, { subresource: "status" })
+      .patch(
+        pod.metadata.namespace,
+        pod.metadata.name ?? "",
+        "strategic",
+        { status },
+        { subresource: "status" },
+      )
       .catch((e: unknown) => {
-        if (!isNotFound(e)) console.error(`scheduler: updating status of ${podKey(pod)}: ${(e as Error).message}`);
+        if (!isNotFound(e))
+          console.error(`scheduler: updating status of ${podKey(pod)}: ${(e as Error).message}`);
       });
   }
 }

@@ -12,9 +12,22 @@ import { CycleState, type FilterPlugin, type PreFilterPlugin } from "./framework
 /** A node with cpu/memory/pods allocatable, labels and optional taints/cordon. */
 export function node(
   name: string,
-  opts: { cpu?: string; memory?: string; pods?: string; labels?: Record<string, string>; taints?: NonNullable<Node["spec"]>["taints"]; unschedulable?: boolean; extra?: Record<string, string> } = {},
+  opts: {
+    cpu?: string;
+    memory?: string;
+    pods?: string;
+    labels?: Record<string, string>;
+    taints?: NonNullable<Node["spec"]>["taints"];
+    unschedulable?: boolean;
+    extra?: Record<string, string>;
+  } = {},
 ): Node {
-  const alloc = { cpu: opts.cpu ?? "4", memory: opts.memory ?? "8Gi", pods: opts.pods ?? "110", ...(opts.extra ?? {}) };
+  const alloc = {
+    cpu: opts.cpu ?? "4",
+    memory: opts.memory ?? "8Gi",
+    pods: opts.pods ?? "110",
+    ...(opts.extra ?? {}),
+  };
   return {
     apiVersion: "v1",
     kind: "Node",
@@ -29,7 +42,14 @@ let uidSeq = 0;
 /** A pod with one container requesting `cpu`/`memory`, plus any spec fields. */
 export function pod(
   name: string,
-  opts: { cpu?: string; memory?: string; labels?: Record<string, string>; namespace?: string; spec?: Partial<NonNullable<Pod["spec"]>>; priority?: number } = {},
+  opts: {
+    cpu?: string;
+    memory?: string;
+    labels?: Record<string, string>;
+    namespace?: string;
+    spec?: Partial<NonNullable<Pod["spec"]>>;
+    priority?: number;
+  } = {},
 ): Pod {
   const requests: Record<string, string> = {};
   if (opts.cpu) requests.cpu = opts.cpu;
@@ -61,7 +81,12 @@ export function snapshotOf(nodes: Node[], placed: [Pod, string][] = []): Snapsho
 }
 
 /** Runs PreFilter (if any) then Filter of one plugin for a pod on one node. */
-export function runFilter(plugin: FilterPlugin & Partial<PreFilterPlugin>, snap: Snapshot, p: Pod, nodeName: string): Status | null {
+export function runFilter(
+  plugin: FilterPlugin & Partial<PreFilterPlugin>,
+  snap: Snapshot,
+  p: Pod,
+  nodeName: string,
+): Status | null {
   const state = new CycleState();
   const info = new PodInfo(p);
   if (plugin.preFilter) {

@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { teardownNodeNetwork } from "../../src/runtime/network/node-network.ts";
 import { kubectlMissing, startServer, type TestServer } from "./harness.ts";
@@ -34,7 +34,10 @@ describe("real pods on the local node agent", { skip }, () => {
   const jp = (obj: string, path: string): string => k(["get", obj, "-o", `jsonpath={${path}}`]);
 
   before(async () => {
-    s = await startServer({ agent: true, args: ["--pod-cidr", POD_CIDR, "--node-name", "e2e-node"] });
+    s = await startServer({
+      agent: true,
+      args: ["--pod-cidr", POD_CIDR, "--node-name", "e2e-node", "--kubelet-port", "0"],
+    });
     k(["wait", "--for=condition=Ready", "node/e2e-node", "--timeout=60s"]);
   });
   after(async () => {
@@ -184,6 +187,55 @@ spec:
     k(["wait", "--for=jsonpath={.status.phase}=Succeeded", "pod/pair", "--timeout=60s"]);
     assert.match(jp("pod/pair", ".status.podIP"), /^10\.244\.200\.\d+$/);
     assert.equal(jp("pod/pair", ".status.initContainerStatuses[0].state.terminated.reason"), "Completed");
+  });
+
+  it("kubectl logs, exec (WebSocket and SPDY), cp and port-forward reach the container", async () => {
+    apply(`apiVersion: v1
+kind: Pod
+metadata: {name: shell}
+spec:
+  containers:
+  - name: c
+    image: busybox
+    command: [sh, -c, "mkdir /www && echo served-from-pod > /www/index.html && echo started && httpd -f -p 8080 -h /www"]
+`);
+    k(["wait", "--for=condition=Ready", "pod/shell", "--timeout=60s"]);
+    for (let i = 0; i < 50 && !k(["logs", "shell"]).includes("started"); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.equal(k(["logs", "shell"]), "started\n");
+    assert.match(k(["logs", "shell", "--timestamps"]), /^\d{4}-\d\d-\d\dT[\d:.]+Z started\n$/);
+
+    const ex = s.kubectl(["exec", "shell", "--", "sh", "-c", "echo in-$(hostname); exit 3"]);
+    assert.equal(ex.code, 3, ex.stderr);
+    assert.equal(ex.stdout, "in-shell\n");
+    assert.doesNotMatch(ex.stderr, /Unknown stream id/);
+    assert.equal(
+      s.kubectl(["exec", "-i", "shell", "--", "cat"], { stdin: "through stdin" }).stdout,
+      "through stdin",
+    );
+    // kubectl 1.27 speaks SPDY/3.1 for exec.
+    if (!kubectlMissing("1.27")) {
+      const old = s.kubectl(["exec", "shell", "--", "cat", "/etc/hostname"], { version: "1.27" });
+      assert.equal(old.code, 0, old.stderr);
+      assert.equal(old.stdout, "shell\n");
+    }
+    const local = `${s.dataDir}/to-copy.txt`;
+    writeFileSync(local, "copied into the pod\n".repeat(1000));
+    k(["cp", local, "shell:/tmp/copied.txt"]);
+    assert.equal(k(["exec", "shell", "--", "cat", "/tmp/copied.txt"]), readFileSync(local, "utf8"));
+
+    const pf = s.kubectlAsync(["port-forward", "pod/shell", "18089:8080"]);
+    let body = "";
+    for (let i = 0; i < 100 && !body; i++) {
+      body = await fetch("http://127.0.0.1:18089/").then(
+        (r) => r.text(),
+        () => "",
+      );
+      if (!body) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(body, "served-from-pod\n");
+    execFileSync("pkill", ["-f", "port-forward pod/shell 18089:8080"]);
+    await pf;
   });
 
   it("a Deployment is scheduled onto the node and its pods run with distinct IPs", () => {

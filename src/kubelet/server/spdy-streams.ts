@@ -126,10 +126,15 @@ function wrap(session: SpdySession, got: Map<string, SpdyStream>, protocol: stri
     onResize: (cb) => resizeHandlers.push(cb),
     finish(status: string) {
       const text = protocol === "v4.channel.k8s.io" ? status : legacyStatus(status);
-      if (text) error.write(text);
-      error.end();
-      for (const s of got.values()) s.end();
-      session.close();
+      const ended = [...got.values()].map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            if (s.outgoing.writableFinished || s.outgoing.destroyed) return resolve();
+            s.outgoing.once("close", () => resolve());
+            s.outgoing.end(s === error && text ? Buffer.from(text) : undefined, () => resolve());
+          }),
+      );
+      void Promise.all(ended).then(() => session.close());
     },
     closed,
   };

@@ -13,7 +13,6 @@ import {
   Channel,
   decodeChannelMessage,
   encodeChannelMessage,
-  encodeCloseMessage,
   headerValues,
   parseTerminalSize,
   PORT_FORWARD_TUNNEL_PROTOCOL,
@@ -91,22 +90,27 @@ export class WebSocketUpgrader {
   }
 }
 
-/** A writable that sends each chunk as a message on `channel`; v5 sends a close at the end. */
-function channelWriter(ws: WebSocket, channel: number, v5: boolean): Writable {
+/** A writable that sends each chunk as a message on `channel`. */
+function channelWriter(ws: WebSocket, channel: number): Writable {
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       if (ws.readyState !== ws.OPEN) return cb();
       ws.send(encodeChannelMessage(channel, chunk), { binary: true }, () => cb());
     },
+    // No v5 close frame on output channels: only the client half-closes (stdin); kubectl
+    // logs "Unknown stream id 255" for one from the server. The exit Status ends the streams.
     final(cb) {
-      if (v5 && ws.readyState === ws.OPEN) ws.send(encodeCloseMessage(channel), { binary: true }, () => cb());
-      else cb();
+      cb();
     },
   });
 }
 
 /** The channel protocol on an accepted WebSocket, as `CommandStreams`. */
-export function websocketCommandStreams(ws: WebSocket, protocol: string, opts: StreamOptions): CommandStreams {
+export function websocketCommandStreams(
+  ws: WebSocket,
+  protocol: string,
+  opts: StreamOptions,
+): CommandStreams {
   const v5 = protocol === "v5.channel.k8s.io";
   const stdin = opts.stdin ? new PassThrough() : null;
   const resizeHandlers: ((s: TerminalSize) => void)[] = [];
@@ -129,8 +133,8 @@ export function websocketCommandStreams(ws: WebSocket, protocol: string, opts: S
   void closed.then(() => stdin?.end());
   return {
     stdin,
-    stdout: opts.stdout ? channelWriter(ws, Channel.stdout, v5) : null,
-    stderr: opts.stderr ? channelWriter(ws, Channel.stderr, v5) : null,
+    stdout: opts.stdout ? channelWriter(ws, Channel.stdout) : null,
+    stderr: opts.stderr ? channelWriter(ws, Channel.stderr) : null,
     onResize: (cb) => resizeHandlers.push(cb),
     finish(status: string) {
       if (ws.readyState !== ws.OPEN) return;

@@ -46,7 +46,8 @@ export class FitError {
       const parts = [...counts].map(([r, c]) => `${c} ${r}`).sort(compareGoStrings);
       if (parts.length) msg += ` ${parts.join(", ")}.`;
     }
-    if (this.postFilterMsg) msg += this.postFilterMsg.endsWith(".") ? ` ${this.postFilterMsg}` : ` ${this.postFilterMsg}.`;
+    if (this.postFilterMsg)
+      msg += this.postFilterMsg.endsWith(".") ? ` ${this.postFilterMsg}` : ` ${this.postFilterMsg}.`;
     return msg;
   }
 }

@@ -4,7 +4,13 @@
  * compiled node selector / node affinity, pod (anti-)affinity terms and topology spread
  * constraints with their label selectors compiled, and the pod's priority.
  */
-import { labelSelectorAsSelector, newRequirement, Requirement, Selector, type Labels } from "../../api/labels.ts";
+import {
+  labelSelectorAsSelector,
+  newRequirement,
+  Requirement,
+  Selector,
+  type Labels,
+} from "../../api/labels.ts";
 import type {
   NodeSelectorRequirement,
   NodeSelectorTerm,
@@ -146,7 +152,8 @@ function compileNodeTerm(term: NodeSelectorTerm): CompiledNodeTerm {
     });
     const fs: CompiledNodeTerm["fields"] = [];
     for (const f of fields) {
-      if (f.key !== "metadata.name" || (f.operator !== "In" && f.operator !== "NotIn")) throw new Error("bad field");
+      if (f.key !== "metadata.name" || (f.operator !== "In" && f.operator !== "NotIn"))
+        throw new Error("bad field");
       if (f.operator === "In" && (f.values?.length ?? 0) !== 1) throw new Error("bad field values");
       fs.push({ op: f.operator, values: f.values ?? [] });
     }
@@ -297,7 +304,9 @@ export class PodInfo {
   /** Whether the pod has any pod affinity or anti-affinity (upstream's PodsWithAffinity). */
   get hasAffinity(): boolean {
     return (
-      this.requiredAffinity.length + this.requiredAntiAffinity.length + this.preferredAffinity.length +
+      this.requiredAffinity.length +
+        this.requiredAntiAffinity.length +
+        this.preferredAffinity.length +
         this.preferredAntiAffinity.length >
       0
     );

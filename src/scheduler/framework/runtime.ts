@@ -70,7 +70,9 @@ export class Framework {
       if (!st.plugin) st.plugin = p.name;
       return st;
     }
-    (state as unknown as WithActive)[ACTIVE_FILTERS] = this.filters.filter((f) => !state.skipFilter.has(f.name));
+    (state as unknown as WithActive)[ACTIVE_FILTERS] = this.filters.filter(
+      (f) => !state.skipFilter.has(f.name),
+    );
     return null;
   }
 
@@ -95,7 +97,13 @@ export class Framework {
    * Runs the active Filters over `nodes[0..n)`: `out[i]` ends null (fits) or the first
    * rejection, tagged with its plugin. `out` must hold nulls on entry.
    */
-  runFilterAll(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], n: number, out: (Status | null)[]): void {
+  runFilterAll(
+    state: CycleState,
+    pod: PodInfo,
+    nodes: readonly NodeInfo[],
+    n: number,
+    out: (Status | null)[],
+  ): void {
     const fs = (state as unknown as WithActive)[ACTIVE_FILTERS] ?? this.filters;
     for (let k = 0; k < fs.length; k++) {
       const f = fs[k]!;
@@ -115,7 +123,12 @@ export class Framework {
   }
 
   /** Runs every PreScore; returns the Score plugins to run (those not skipped). */
-  runPreScore(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], snapshot: Snapshot): { plugin: ScorePlugin; weight: number }[] {
+  runPreScore(
+    state: CycleState,
+    pod: PodInfo,
+    nodes: readonly NodeInfo[],
+    snapshot: Snapshot,
+  ): { plugin: ScorePlugin; weight: number }[] {
     for (const p of this.preScores) {
       const st = p.preScore(state, pod, nodes, snapshot);
       if (st?.code === "Skip") state.skipScore.add(p.name);

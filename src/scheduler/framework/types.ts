@@ -70,7 +70,13 @@ export interface FilterPlugin extends Plugin {
    * Batch form (optional, for speed: one monomorphic loop per plugin): for each i < n with
    * `out[i] === null`, sets `out[i]` to the rejection of `nodes[i]`, if any.
    */
-  filterAll?(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], n: number, out: (Status | null)[]): void;
+  filterAll?(
+    state: CycleState,
+    pod: PodInfo,
+    nodes: readonly NodeInfo[],
+    n: number,
+    out: (Status | null)[],
+  ): void;
 }
 
 /** What a PostFilter (preemption) achieved. */
@@ -106,11 +112,13 @@ export interface ScorePlugin extends Plugin {
 }
 
 /** Type guards for the extension points. */
-export const isPreFilter = (p: Plugin): p is PreFilterPlugin => typeof (p as PreFilterPlugin).preFilter === "function";
+export const isPreFilter = (p: Plugin): p is PreFilterPlugin =>
+  typeof (p as PreFilterPlugin).preFilter === "function";
 export const isFilter = (p: Plugin): p is FilterPlugin => typeof (p as FilterPlugin).filter === "function";
 export const isPostFilter = (p: Plugin): p is PostFilterPlugin =>
   typeof (p as PostFilterPlugin).postFilter === "function";
-export const isPreScore = (p: Plugin): p is PreScorePlugin => typeof (p as PreScorePlugin).preScore === "function";
+export const isPreScore = (p: Plugin): p is PreScorePlugin =>
+  typeof (p as PreScorePlugin).preScore === "function";
 export const isScore = (p: Plugin): p is ScorePlugin => typeof (p as ScorePlugin).score === "function";
 
 /** Upstream's `DefaultNormalizeScore`: scale to 0..max by the highest score, optionally reversed. */

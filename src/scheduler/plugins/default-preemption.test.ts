@@ -45,10 +45,16 @@ test("DefaultPreemption: nothing lower to evict, and preemptionPolicy Never", ()
     "0/2 nodes are available: 2 Insufficient cpu. preemption: 0/2 nodes are available: 2 No preemption victims found for incoming pod.",
   );
   const never = attempt(
-    [[pod("low", { cpu: "2", priority: 1 }), "n1"], [pod("low2", { cpu: "2", priority: 1 }), "n2"]],
+    [
+      [pod("low", { cpu: "2", priority: 1 }), "n1"],
+      [pod("low2", { cpu: "2", priority: 1 }), "n2"],
+    ],
     pod("p", { cpu: "1", priority: 10, spec: { preemptionPolicy: "Never" } }),
   );
-  assert.equal(never.message, `0/2 nodes are available: 2 Insufficient cpu. preemption: ${NOT_ELIGIBLE_NEVER}`);
+  assert.equal(
+    never.message,
+    `0/2 nodes are available: 2 Insufficient cpu. preemption: ${NOT_ELIGIBLE_NEVER}`,
+  );
   const tooBig = attempt([], pod("p", { cpu: "3", priority: 10 }));
   assert.equal(
     tooBig.message,

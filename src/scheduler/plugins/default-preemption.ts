@@ -97,14 +97,19 @@ export class DefaultPreemption implements PostFilterPlugin {
       if (statuses.get(nominated)?.code === "UnschedulableAndUnresolvable") return "";
       const n = this.snapshot.node(nominated);
       if (n) {
-        for (const p of n.pods) if (p.terminating && p.priority < pod.priority) return NOT_ELIGIBLE_TERMINATING;
+        for (const p of n.pods)
+          if (p.terminating && p.priority < pod.priority) return NOT_ELIGIBLE_TERMINATING;
       }
     }
     return "";
   }
 
   /** Victims on one node (most important first), or the filter status when even evicting all lower pods fails. */
-  selectVictimsOnNode(state: CycleState, pod: PodInfo, node: NodeInfo): { victims: PodInfo[]; status: Status | null } {
+  selectVictimsOnNode(
+    state: CycleState,
+    pod: PodInfo,
+    node: NodeInfo,
+  ): { victims: PodInfo[]; status: Status | null } {
     const fw = this.fw();
     const s = state.clone();
     const n = node.clone();

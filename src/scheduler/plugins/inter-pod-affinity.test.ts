@@ -11,8 +11,15 @@ import {
 } from "./inter-pod-affinity.ts";
 
 const HOST = "kubernetes.io/hostname";
-const nodes = [node("a1", { labels: { zone: "a" } }), node("a2", { labels: { zone: "a" } }), node("b1", { labels: { zone: "b" } })];
-const term = (labels: Record<string, string>, key: string) => ({ topologyKey: key, labelSelector: { matchLabels: labels } });
+const nodes = [
+  node("a1", { labels: { zone: "a" } }),
+  node("a2", { labels: { zone: "a" } }),
+  node("b1", { labels: { zone: "b" } }),
+];
+const term = (labels: Record<string, string>, key: string) => ({
+  topologyKey: key,
+  labelSelector: { matchLabels: labels },
+});
 const affinity = (labels: Record<string, string>, key: string) => ({
   affinity: { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term(labels, key)] } },
 });
@@ -29,11 +36,26 @@ test("InterPodAffinity filter: required affinity, anti-affinity and existing pod
     ["affinity same zone", { spec: affinity({ app: "db" }, "zone") }, "a2", null],
     ["affinity other zone", { spec: affinity({ app: "db" }, "zone") }, "b1", ERR_REASON_AFFINITY],
     ["affinity by host", { spec: affinity({ app: "db" }, HOST) }, "a2", ERR_REASON_AFFINITY],
-    ["affinity nobody matches, not self", { spec: affinity({ app: "none" }, "zone") }, "a1", ERR_REASON_AFFINITY],
-    ["affinity nobody matches, self", { labels: { app: "none" }, spec: affinity({ app: "none" }, "zone") }, "a1", null],
+    [
+      "affinity nobody matches, not self",
+      { spec: affinity({ app: "none" }, "zone") },
+      "a1",
+      ERR_REASON_AFFINITY,
+    ],
+    [
+      "affinity nobody matches, self",
+      { labels: { app: "none" }, spec: affinity({ app: "none" }, "zone") },
+      "a1",
+      null,
+    ],
     ["anti same zone", { spec: antiAffinity({ app: "db" }, "zone") }, "a2", ERR_REASON_ANTI_AFFINITY],
     ["anti other zone", { spec: antiAffinity({ app: "db" }, "zone") }, "b1", null],
-    ["existing anti rejects web in zone b", { labels: { app: "web" } }, "b1", ERR_REASON_EXISTING_ANTI_AFFINITY],
+    [
+      "existing anti rejects web in zone b",
+      { labels: { app: "web" } },
+      "b1",
+      ERR_REASON_EXISTING_ANTI_AFFINITY,
+    ],
     ["existing anti allows web in zone a", { labels: { app: "web" } }, "a1", null],
     ["existing anti ignores other namespaces", { labels: { app: "web" }, namespace: "other" }, "b1", null],
   ];
@@ -58,12 +80,19 @@ test("InterPodAffinity score: preferred affinity pulls, preferred anti-affinity 
   const snap = snapshotOf(nodes, [[pod("db", { labels: { app: "db" } }), "a1"]]);
   const pl = new InterPodAffinity();
   const feasible = nodes.map((n) => snap.node(n.metadata.name!)!);
-  for (const [kind, best] of [["podAffinity", "a2"], ["podAntiAffinity", "b1"]] as const) {
+  for (const [kind, best] of [
+    ["podAffinity", "a2"],
+    ["podAntiAffinity", "b1"],
+  ] as const) {
     const p = new PodInfo(
       pod("p", {
         spec: {
           affinity: {
-            [kind]: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: term({ app: "db" }, "zone") }] },
+            [kind]: {
+              preferredDuringSchedulingIgnoredDuringExecution: [
+                { weight: 50, podAffinityTerm: term({ app: "db" }, "zone") },
+              ],
+            },
           },
         },
       }),

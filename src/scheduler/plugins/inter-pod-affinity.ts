@@ -70,7 +70,8 @@ class FilterState implements StateData {
     readonly anti: { term: AffinityTerm; counts: DomainCounts }[],
   ) {}
   clone(): FilterState {
-    const c = (l: { term: AffinityTerm; counts: DomainCounts }[]) => l.map((x) => ({ term: x.term, counts: x.counts.clone() }));
+    const c = (l: { term: AffinityTerm; counts: DomainCounts }[]) =>
+      l.map((x) => ({ term: x.term, counts: x.counts.clone() }));
     return new FilterState(c(this.existingAnti), c(this.affinity), c(this.anti));
   }
   get affinityEmpty(): boolean {
@@ -101,7 +102,11 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
       (e) => existingAnti.push({ term: e.term, counts: new DomainCounts(e.term.topologyKey, e.domains) }),
       REQUIRED_ANTI,
     );
-    if (existingAnti.length === 0 && pod.requiredAffinity.length === 0 && pod.requiredAntiAffinity.length === 0) {
+    if (
+      existingAnti.length === 0 &&
+      pod.requiredAffinity.length === 0 &&
+      pod.requiredAntiAffinity.length === 0
+    ) {
       return SKIP;
     }
     const affinity: FilterState["affinity"] = [];
@@ -163,7 +168,13 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     return null;
   }
 
-  filterAll(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], n: number, out: (Status | null)[]): void {
+  filterAll(
+    state: CycleState,
+    pod: PodInfo,
+    nodes: readonly NodeInfo[],
+    n: number,
+    out: (Status | null)[],
+  ): void {
     for (let i = 0; i < n; i++) {
       if (out[i] !== null) continue;
       const st = this.filter(state, pod, nodes[i]!);
@@ -190,7 +201,12 @@ export class InterPodAffinity implements PreFilterPlugin, FilterPlugin, PreScore
     snapshot.existingTerms.matching(
       pod,
       (e) => {
-        const w = e.kind === "requiredAffinity" ? HARD_POD_AFFINITY_WEIGHT : e.kind === "preferredAnti" ? -e.weight : e.weight;
+        const w =
+          e.kind === "requiredAffinity"
+            ? HARD_POD_AFFINITY_WEIGHT
+            : e.kind === "preferredAnti"
+              ? -e.weight
+              : e.weight;
         add(e.term.topologyKey, e.domains, w);
       },
       SCORING,

@@ -10,7 +10,10 @@ const snap = snapshotOf([
   node("n2", { labels: { zone: "b", gen: "3" } }),
 ]);
 
-function required(exprs: { key: string; operator: string; values?: string[] }[], fields?: { key: string; operator: string; values?: string[] }[]) {
+function required(
+  exprs: { key: string; operator: string; values?: string[] }[],
+  fields?: { key: string; operator: string; values?: string[] }[],
+) {
   return {
     affinity: {
       nodeAffinity: {
@@ -36,8 +39,18 @@ test("NodeAffinity filter: nodeSelector and every operator", () => {
     ["Gt", { spec: required([{ key: "gen", operator: "Gt", values: ["4"] }]) }, "n1", true],
     ["Gt miss", { spec: required([{ key: "gen", operator: "Gt", values: ["4"] }]) }, "n2", false],
     ["Lt", { spec: required([{ key: "gen", operator: "Lt", values: ["4"] }]) }, "n2", true],
-    ["matchFields name", { spec: required([], [{ key: "metadata.name", operator: "In", values: ["n2"] }]) }, "n2", true],
-    ["matchFields name miss", { spec: required([], [{ key: "metadata.name", operator: "In", values: ["n2"] }]) }, "n1", false],
+    [
+      "matchFields name",
+      { spec: required([], [{ key: "metadata.name", operator: "In", values: ["n2"] }]) },
+      "n2",
+      true,
+    ],
+    [
+      "matchFields name miss",
+      { spec: required([], [{ key: "metadata.name", operator: "In", values: ["n2"] }]) },
+      "n1",
+      false,
+    ],
     ["no constraint", {}, "n2", true],
   ];
   for (const [name, opts, on, fits] of cases) {
@@ -57,8 +70,14 @@ test("NodeAffinity score: preferred term weights, normalized to 100", () => {
         affinity: {
           nodeAffinity: {
             preferredDuringSchedulingIgnoredDuringExecution: [
-              { weight: 10, preference: { matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] } },
-              { weight: 30, preference: { matchExpressions: [{ key: "zone", operator: "In", values: ["b"] }] } },
+              {
+                weight: 10,
+                preference: { matchExpressions: [{ key: "zone", operator: "In", values: ["a"] }] },
+              },
+              {
+                weight: 30,
+                preference: { matchExpressions: [{ key: "zone", operator: "In", values: ["b"] }] },
+              },
             ],
           },
         },

@@ -33,7 +33,13 @@ export class NodeAffinity implements PreFilterPlugin, FilterPlugin, PreScorePlug
     return pod.nodeAffinity.matches(node.labels, node.name) ? null : REJECT;
   }
 
-  filterAll(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], n: number, out: (Status | null)[]): void {
+  filterAll(
+    state: CycleState,
+    pod: PodInfo,
+    nodes: readonly NodeInfo[],
+    n: number,
+    out: (Status | null)[],
+  ): void {
     for (let i = 0; i < n; i++) {
       if (out[i] !== null) continue;
       const st = this.filter(state, pod, nodes[i]!);

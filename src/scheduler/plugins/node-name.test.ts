@@ -21,7 +21,9 @@ test("NodeName: a pod naming a node fits only that node", () => {
 
 test("NodeUnschedulable: cordoned nodes refuse pods unless tolerated", () => {
   const snap = snapshotOf([node("c", { unschedulable: true }), node("u")]);
-  const tol = { tolerations: [{ key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" }] };
+  const tol = {
+    tolerations: [{ key: "node.kubernetes.io/unschedulable", operator: "Exists", effect: "NoSchedule" }],
+  };
   const cases: [string, Parameters<typeof pod>[1], string | null][] = [
     ["u", {}, null],
     ["c", {}, ERR_REASON_UNSCHEDULABLE],
@@ -35,9 +37,19 @@ test("NodeUnschedulable: cordoned nodes refuse pods unless tolerated", () => {
 test("NodePorts: host port conflicts by protocol, port and IP", () => {
   const withPort = (port: number, protocol = "TCP", hostIP?: string) =>
     pod(`p${port}${protocol}${hostIP ?? ""}`, {
-      spec: { containers: [{ name: "c", image: "x", ports: [{ containerPort: 80, hostPort: port, protocol, hostIP }] }] },
+      spec: {
+        containers: [
+          { name: "c", image: "x", ports: [{ containerPort: 80, hostPort: port, protocol, hostIP }] },
+        ],
+      },
     });
-  const snap = snapshotOf([node("a")], [[withPort(8080), "a"], [withPort(9090, "TCP", "10.0.0.1"), "a"]]);
+  const snap = snapshotOf(
+    [node("a")],
+    [
+      [withPort(8080), "a"],
+      [withPort(9090, "TCP", "10.0.0.1"), "a"],
+    ],
+  );
   const cases: [ReturnType<typeof withPort>, string | null][] = [
     [withPort(8080), ERR_REASON_NODE_PORTS],
     [withPort(8080, "UDP"), null],
@@ -46,6 +58,7 @@ test("NodePorts: host port conflicts by protocol, port and IP", () => {
     [withPort(9090, "TCP", "10.0.0.1"), ERR_REASON_NODE_PORTS],
     [withPort(9090), ERR_REASON_NODE_PORTS],
   ];
-  for (const [p, reason] of cases) assert.equal(runFilter(new NodePorts(), snap, p, "a")?.reasons[0] ?? null, reason);
+  for (const [p, reason] of cases)
+    assert.equal(runFilter(new NodePorts(), snap, p, "a")?.reasons[0] ?? null, reason);
   assert.equal(runFilter(new NodePorts(), snap, pod("none"), "a"), null);
 });

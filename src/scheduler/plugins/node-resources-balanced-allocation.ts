@@ -6,7 +6,12 @@
 import type { NodeInfo } from "../framework/node-info.ts";
 import type { PodInfo } from "../framework/pod-info.ts";
 import { SKIP, type Status } from "../framework/status.ts";
-import { MAX_NODE_SCORE, type CycleState, type PreScorePlugin, type ScorePlugin } from "../framework/types.ts";
+import {
+  MAX_NODE_SCORE,
+  type CycleState,
+  type PreScorePlugin,
+  type ScorePlugin,
+} from "../framework/types.ts";
 import { NODE_RESOURCES_BALANCED_ALLOCATION } from "./names.ts";
 
 export class NodeResourcesBalancedAllocation implements PreScorePlugin, ScorePlugin {

@@ -15,12 +15,21 @@ test("NodeResourcesFit filter: requests against allocatable minus requested", ()
   const cases: [string, Parameters<typeof pod>[1], string[] | null, string?][] = [
     ["fits", { cpu: "1", memory: "3Gi" }, null],
     ["cpu", { cpu: "1500m" }, ["Insufficient cpu"], "Unschedulable"],
-    ["cpu and memory", { cpu: "1500m", memory: "3500Mi" }, ["Insufficient cpu", "Insufficient memory"], "Unschedulable"],
+    [
+      "cpu and memory",
+      { cpu: "1500m", memory: "3500Mi" },
+      ["Insufficient cpu", "Insufficient memory"],
+      "Unschedulable",
+    ],
     ["more than the node has", { memory: "5Gi" }, ["Insufficient memory"], "UnschedulableAndUnresolvable"],
     ["best effort fits", {}, null],
     [
       "extended resource",
-      { spec: { containers: [{ name: "c", image: "x", resources: { requests: { "example.com/gpu": "2" } } }] } },
+      {
+        spec: {
+          containers: [{ name: "c", image: "x", resources: { requests: { "example.com/gpu": "2" } } }],
+        },
+      },
       ["Insufficient example.com/gpu"],
       "UnschedulableAndUnresolvable",
     ],
@@ -34,11 +43,7 @@ test("NodeResourcesFit filter: requests against allocatable minus requested", ()
       },
       ["Insufficient cpu"],
     ],
-    [
-      "overhead counted",
-      { cpu: "900m", spec: { overhead: { cpu: "200m" } } },
-      ["Insufficient cpu"],
-    ],
+    ["overhead counted", { cpu: "900m", spec: { overhead: { cpu: "200m" } } }, ["Insufficient cpu"]],
   ];
   for (const [name, opts, reasons, code] of cases) {
     const st = runFilter(new NodeResourcesFit(), snap, pod("p", opts), "a");
@@ -53,19 +58,29 @@ test("NodeResourcesFit filter: Too many pods", () => {
 });
 
 test("NodeResourcesFit score: LeastAllocated and MostAllocated; BalancedAllocation", () => {
-  const s = snapshotOf([node("empty", { cpu: "4", memory: "8Gi" }), node("half", { cpu: "4", memory: "8Gi" })], [
-    [pod("u", { cpu: "2", memory: "4Gi" }), "half"],
-  ]);
+  const s = snapshotOf(
+    [node("empty", { cpu: "4", memory: "8Gi" }), node("half", { cpu: "4", memory: "8Gi" })],
+    [[pod("u", { cpu: "2", memory: "4Gi" }), "half"]],
+  );
   const p = new PodInfo(pod("p", { cpu: "1", memory: "2Gi" }));
   const state = new CycleState();
   const nodes = [s.node("empty")!, s.node("half")!];
   const least = new NodeResourcesFit("LeastAllocated");
   const most = new NodeResourcesFit("MostAllocated");
-  assert.deepEqual(nodes.map((n) => least.score(state, p, n)), [75, 25]);
-  assert.deepEqual(nodes.map((n) => most.score(state, p, n)), [25, 75]);
+  assert.deepEqual(
+    nodes.map((n) => least.score(state, p, n)),
+    [75, 25],
+  );
+  assert.deepEqual(
+    nodes.map((n) => most.score(state, p, n)),
+    [25, 75],
+  );
   const bal = new NodeResourcesBalancedAllocation();
   assert.equal(bal.preScore(state, p), null);
-  assert.deepEqual(nodes.map((n) => bal.score(state, p, n)), [100, 100]);
+  assert.deepEqual(
+    nodes.map((n) => bal.score(state, p, n)),
+    [100, 100],
+  );
   const skewed = new PodInfo(pod("q", { cpu: "2", memory: "0" }));
   // cpu 2/4 = 0.5, memory 0/8 = 0 → std 0.25 → 75.
   assert.equal(bal.score(state, skewed, nodes[0]!), 75);

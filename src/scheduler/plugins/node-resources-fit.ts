@@ -100,7 +100,13 @@ export class NodeResourcesFit implements FilterPlugin, ScorePlugin {
     return fitsRequest(pod, node);
   }
 
-  filterAll(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], n: number, out: (Status | null)[]): void {
+  filterAll(
+    state: CycleState,
+    pod: PodInfo,
+    nodes: readonly NodeInfo[],
+    n: number,
+    out: (Status | null)[],
+  ): void {
     for (let i = 0; i < n; i++) {
       if (out[i] !== null) continue;
       const st = this.filter(state, pod, nodes[i]!);

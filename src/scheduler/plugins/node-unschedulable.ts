@@ -23,7 +23,13 @@ export class NodeUnschedulable implements FilterPlugin {
     return tolerationsTolerate(pod.tolerations, UNSCHEDULABLE_TAINT) ? null : REJECT;
   }
 
-  filterAll(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], n: number, out: (Status | null)[]): void {
+  filterAll(
+    state: CycleState,
+    pod: PodInfo,
+    nodes: readonly NodeInfo[],
+    n: number,
+    out: (Status | null)[],
+  ): void {
     for (let i = 0; i < n; i++) {
       if (out[i] !== null) continue;
       const st = this.filter(state, pod, nodes[i]!);

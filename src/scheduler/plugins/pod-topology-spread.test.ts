@@ -13,7 +13,9 @@ const nodes = [
 ];
 const app = { app: "web" };
 const spreadSpec = (maxSkew: number, key = "zone", when = "DoNotSchedule", extra: object = {}) => ({
-  topologySpreadConstraints: [{ maxSkew, topologyKey: key, whenUnsatisfiable: when, labelSelector: { matchLabels: app }, ...extra }],
+  topologySpreadConstraints: [
+    { maxSkew, topologyKey: key, whenUnsatisfiable: when, labelSelector: { matchLabels: app }, ...extra },
+  ],
 });
 
 test("PodTopologySpread filter: maxSkew over zones, self match, missing label", () => {
@@ -31,11 +33,19 @@ test("PodTopologySpread filter: maxSkew over zones, self match, missing label", 
     [1, "nolabel", ERR_REASON_SPREAD_LABEL],
   ];
   for (const [skew, on, reason] of cases) {
-    const st = runFilter(new PodTopologySpread(), snap, pod("new", { labels: app, spec: spreadSpec(skew) }), on);
+    const st = runFilter(
+      new PodTopologySpread(),
+      snap,
+      pod("new", { labels: app, spec: spreadSpec(skew) }),
+      on,
+    );
     assert.equal(st?.reasons[0] ?? null, reason, `maxSkew ${skew} on ${on}`);
   }
   // A pod that does not match its own selector does not add itself.
-  assert.equal(runFilter(new PodTopologySpread(), snap, pod("x", { labels: { app: "x" }, spec: spreadSpec(2) }), "a1"), null);
+  assert.equal(
+    runFilter(new PodTopologySpread(), snap, pod("x", { labels: { app: "x" }, spec: spreadSpec(2) }), "a1"),
+    null,
+  );
 });
 
 test("PodTopologySpread filter: minDomains forces the global minimum to 0", () => {
@@ -43,14 +53,19 @@ test("PodTopologySpread filter: minDomains forces the global minimum to 0", () =
     [pod("w1", { labels: app }), "a1"],
     [pod("w2", { labels: app }), "b1"],
   ]);
-  const p = (md?: number) => pod("n", { labels: app, spec: spreadSpec(1, "zone", "DoNotSchedule", md ? { minDomains: md } : {}) });
+  const p = (md?: number) =>
+    pod("n", { labels: app, spec: spreadSpec(1, "zone", "DoNotSchedule", md ? { minDomains: md } : {}) });
   assert.equal(runFilter(new PodTopologySpread(), snap, p(), "a1"), null);
   assert.equal(runFilter(new PodTopologySpread(), snap, p(3), "a1")?.reasons[0], ERR_REASON_SPREAD);
 });
 
 test("PodTopologySpread filter: only nodes matching the pod's node affinity count", () => {
   const snap = snapshotOf(
-    [node("a1", { labels: { zone: "a", ssd: "y" } }), node("b1", { labels: { zone: "b" } }), node("c1", { labels: { zone: "c", ssd: "y" } })],
+    [
+      node("a1", { labels: { zone: "a", ssd: "y" } }),
+      node("b1", { labels: { zone: "b" } }),
+      node("c1", { labels: { zone: "c", ssd: "y" } }),
+    ],
     [[pod("w1", { labels: app }), "a1"]],
   );
   // Without affinity zone b (0 pods) is the minimum; with nodeSelector ssd only a and c count.

@@ -121,14 +121,21 @@ function countDomains(
   pod: PodInfo,
   constraints: readonly SpreadConstraint[],
 ): { counts: ConstraintCounts[]; eligible: (n: NodeInfo) => boolean } {
-  const honourAffinity = pod.nodeAffinity.constrains && constraints.some((c) => c.nodeAffinityPolicy === "Honor");
+  const honourAffinity =
+    pod.nodeAffinity.constrains && constraints.some((c) => c.nodeAffinityPolicy === "Honor");
   const honourTaints = constraints.some((c) => c.nodeTaintsPolicy === "Honor");
   const allKeyed = constraints.every((c) => snapshot.nodesWithKey(c.topologyKey) === snapshot.numNodes);
   const counters = constraints.map((c) => snapshot.counters.counter(c.matcher));
   if (!honourAffinity && !honourTaints && allKeyed) {
     return {
       counts: constraints.map(
-        (c, i) => new ConstraintCounts(c, counters[i]!.domains(c.topologyKey), snapshot.domains(c.topologyKey), false),
+        (c, i) =>
+          new ConstraintCounts(
+            c,
+            counters[i]!.domains(c.topologyKey),
+            snapshot.domains(c.topologyKey),
+            false,
+          ),
       ),
       eligible: () => true,
     };
@@ -178,7 +185,8 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     if (!s || !s.eligible(node)) return;
     for (const cc of s.constraints) {
       const c = cc.c;
-      if (other.namespace !== pod.namespace || other.terminating || !c.selector.matches(other.labels)) continue;
+      if (other.namespace !== pod.namespace || other.terminating || !c.selector.matches(other.labels))
+        continue;
       const v = node.labels?.[c.topologyKey];
       if (v !== undefined) cc.change(v, d);
     }
@@ -198,7 +206,13 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
     return null;
   }
 
-  filterAll(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], n: number, out: (Status | null)[]): void {
+  filterAll(
+    state: CycleState,
+    pod: PodInfo,
+    nodes: readonly NodeInfo[],
+    n: number,
+    out: (Status | null)[],
+  ): void {
     for (let i = 0; i < n; i++) {
       if (out[i] !== null) continue;
       const st = this.filter(state, pod, nodes[i]!);
@@ -227,7 +241,10 @@ export class PodTopologySpread implements PreFilterPlugin, FilterPlugin, PreScor
       const counter = snapshot.counters.counter(c.matcher);
       return (n: NodeInfo) => counter.onNode(n);
     });
-    state.write(SCORE_KEY, new ScoreState(counts, weights, (n) => hasAllKeys(n, soft) && eligible(n), onNode, soft));
+    state.write(
+      SCORE_KEY,
+      new ScoreState(counts, weights, (n) => hasAllKeys(n, soft) && eligible(n), onNode, soft),
+    );
     return null;
   }
 

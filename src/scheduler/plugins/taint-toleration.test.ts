@@ -15,17 +15,30 @@ const snap = snapshotOf([
 test("TaintToleration filter: NoSchedule and NoExecute need a toleration", () => {
   const cases: [string, unknown[], string | null][] = [
     ["cp", [], "node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }"],
-    ["cp", [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }], null],
+    [
+      "cp",
+      [{ key: "node-role.kubernetes.io/control-plane", operator: "Exists", effect: "NoSchedule" }],
+      null,
+    ],
     ["cp", [{ operator: "Exists" }], null],
     ["gpu", [], "node(s) had untolerated taint {gpu: true}"],
     ["gpu", [{ key: "gpu", operator: "Equal", value: "false" }], "node(s) had untolerated taint {gpu: true}"],
     ["gpu", [{ key: "gpu", operator: "Equal", value: "true", effect: "NoExecute" }], null],
-    ["gpu", [{ key: "gpu", value: "true", effect: "NoSchedule" }], "node(s) had untolerated taint {gpu: true}"],
+    [
+      "gpu",
+      [{ key: "gpu", value: "true", effect: "NoSchedule" }],
+      "node(s) had untolerated taint {gpu: true}",
+    ],
     ["soft", [], null],
     ["plain", [], null],
   ];
   for (const [on, tolerations, reason] of cases) {
-    const st = runFilter(new TaintToleration(), snap, pod("p", { spec: { tolerations: tolerations as never } }), on);
+    const st = runFilter(
+      new TaintToleration(),
+      snap,
+      pod("p", { spec: { tolerations: tolerations as never } }),
+      on,
+    );
     assert.equal(st?.reasons[0] ?? null, reason, `${on} ${JSON.stringify(tolerations)}`);
     if (st) assert.equal(st.code, "UnschedulableAndUnresolvable");
   }

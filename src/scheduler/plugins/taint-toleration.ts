@@ -50,7 +50,13 @@ export class TaintToleration implements FilterPlugin, PreScorePlugin, ScorePlugi
     return st;
   }
 
-  filterAll(state: CycleState, pod: PodInfo, nodes: readonly NodeInfo[], n: number, out: (Status | null)[]): void {
+  filterAll(
+    state: CycleState,
+    pod: PodInfo,
+    nodes: readonly NodeInfo[],
+    n: number,
+    out: (Status | null)[],
+  ): void {
     for (let i = 0; i < n; i++) {
       if (out[i] !== null) continue;
       const st = this.filter(state, pod, nodes[i]!);
