@@ -237,12 +237,14 @@ export async function serveWatch(
     const finish = (): void => {
       if (closed) return;
       closed = true;
+      clearTimeout(timer);
+      // One listener per watch on the server's signal: removed when the watch ends.
+      opts.signal.removeEventListener("abort", finish);
       resolve();
     };
+    const timer = setTimeout(finish, opts.timeoutSeconds * 1000);
     res.on("close", finish);
     opts.signal.addEventListener("abort", finish, { once: true });
-    const timer = setTimeout(finish, opts.timeoutSeconds * 1000);
-    res.on("close", () => clearTimeout(timer));
   });
   let corked = false;
   const uncork = (): void => {

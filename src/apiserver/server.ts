@@ -3,6 +3,7 @@
  * static bearer tokens; anonymous requests refused), and routing to discovery, health,
  * OpenAPI and the resource handler. Every error leaves as a Kubernetes `Status`.
  */
+import { setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
@@ -70,6 +71,8 @@ export class ApiServer {
   private readonly nodeProxy: NodeProxyDeps;
 
   constructor(private readonly config: ApiServerConfig) {
+    // Every open watch listens on the stop signal.
+    setMaxListeners(0, this.abort.signal);
     this.handler = new ResourceHandler((info) => this.store(info), config.backend, this.abort.signal);
     this.nodeProxy = {
       getPod: async (ns, name) =>
