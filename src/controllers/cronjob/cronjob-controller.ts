@@ -17,11 +17,7 @@ import type { Informer, InformerFactory } from "../../client/informer.ts";
 import type { Client, ResourceClient } from "../../client/types.ts";
 import { finishedCondition } from "../job/job-conditions.ts";
 import { childHandlers } from "../statefulset/statefulset-child-handlers.ts";
-import {
-  addOwnerIndexes,
-  BY_CONTROLLER_UID,
-  newControllerRef,
-} from "../statefulset/statefulset-owner-refs.ts";
+import { addOwnerIndexes, BY_CONTROLLER_UID, newControllerRef } from "../util/owner-refs.ts";
 import {
   jobNameFor,
   mostRecentScheduleTime,

@@ -18,13 +18,7 @@ import { objectKey, type Informer, type InformerFactory } from "../../client/inf
 import type { Client, ResourceClient } from "../../client/types.ts";
 import { childHandlers } from "../statefulset/statefulset-child-handlers.ts";
 import { hashOfRevision, syncRevisions, truncateHistory } from "../statefulset/statefulset-history.ts";
-import {
-  addOwnerIndexes,
-  adoptPatch,
-  claimCandidates,
-  newControllerRef,
-  releasePatch,
-} from "../statefulset/statefulset-owner-refs.ts";
+import { addOwnerIndexes, claimCandidates, newControllerRef, adoptAndRelease } from "../util/owner-refs.ts";
 import { isPodAvailable, isPodReady, msUntilAvailable } from "../statefulset/statefulset-pod-util.ts";
 import { Expectations } from "./daemonset-expectations.ts";
 import { nodeShouldRunDaemonPod, type NodeFit } from "./daemonset-node-fit.ts";
@@ -426,47 +420,8 @@ export class DaemonSetController {
 
   private async claimPods(ds: DaemonSet, selector: Selector): Promise<Pod[]> {
     const { owned, adopt, release } = claimCandidates(this.pods, ds, selector);
-    const pods = [...owned];
-    if (adopt.length > 0 && (await this.canAdopt(ds))) {
-      const ref = newControllerRef(ds, "apps/v1", "DaemonSet");
-      for (const p of adopt) {
-        try {
-          pods.push(
-            await this.podClient.patch(
-              p.metadata.namespace,
-              p.metadata.name ?? "",
-              "strategic",
-              adoptPatch(ref, p.metadata.uid ?? ""),
-            ),
-          );
-        } catch (e) {
-          if (!isNotFound(e)) throw e;
-        }
-      }
-    }
-    for (const p of release) {
-      try {
-        await this.podClient.patch(
-          p.metadata.namespace,
-          p.metadata.name ?? "",
-          "strategic",
-          releasePatch(ds.metadata.uid ?? "", p.metadata.uid ?? ""),
-        );
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-    }
-    return pods;
-  }
-
-  private async canAdopt(ds: DaemonSet): Promise<boolean> {
-    try {
-      const fresh = await this.dsClient.get(ds.metadata.namespace, ds.metadata.name ?? "");
-      return fresh.metadata.uid === ds.metadata.uid && !fresh.metadata.deletionTimestamp;
-    } catch (e) {
-      if (isNotFound(e)) return false;
-      throw e;
-    }
+    const ref = newControllerRef(ds, "apps/v1", "DaemonSet");
+    return [...owned, ...(await adoptAndRelease(this.podClient, this.dsClient, ds, ref, adopt, release))];
   }
 }
 

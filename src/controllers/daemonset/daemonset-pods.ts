@@ -9,7 +9,7 @@
 import type { DaemonSet } from "../../api/types/apps-v1.ts";
 import type { Affinity, Pod, PodSpec, PodTemplateSpec, Toleration } from "../../api/types/core-v1.ts";
 import { CONTROLLER_REVISION_HASH_LABEL } from "../statefulset/statefulset-history.ts";
-import { newControllerRef } from "../statefulset/statefulset-owner-refs.ts";
+import { newControllerRef } from "../util/owner-refs.ts";
 
 /** Label with the DaemonSet's template generation (deprecated upstream, still set). */
 export const POD_TEMPLATE_GENERATION_LABEL = "pod-template-generation";

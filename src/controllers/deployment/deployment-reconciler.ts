@@ -17,17 +17,8 @@ import type { LabelSelector, OwnerReference } from "../../api/types/meta-v1.ts";
 import type { Request, Result } from "../../client/controller.ts";
 import type { Informer } from "../../client/informer.ts";
 import type { Client, ResourceClient } from "../../client/types.ts";
-import {
-  addOwnerIndexes,
-  BY_CONTROLLER_UID,
-  ORPHANS_BY_NAMESPACE,
-} from "../replicaset/replicaset-indexes.ts";
-import {
-  adoptPatch,
-  controllerRefOf,
-  newControllerRef,
-  releasePatch,
-} from "../replicaset/replicaset-owner-refs.ts";
+import { addOwnerIndexes, BY_CONTROLLER_UID, ORPHANS_BY_NAMESPACE } from "../util/owner-refs.ts";
+import { adoptPatch, controllerRefOf, newControllerRef, releasePatch } from "../util/owner-refs.ts";
 import type { EventSink, WorkQueue } from "../replicaset/replicaset-reconciler.ts";
 import { computeHash } from "./deployment-hash.ts";
 import {

@@ -22,12 +22,12 @@ import { Expectations } from "../daemonset/daemonset-expectations.ts";
 import { childHandlers } from "../statefulset/statefulset-child-handlers.ts";
 import {
   addOwnerIndexes,
-  adoptPatch,
   BY_CONTROLLER_UID,
   claimCandidates,
   controllerRefOfKind,
   newControllerRef,
-} from "../statefulset/statefulset-owner-refs.ts";
+  adoptAndRelease,
+} from "../util/owner-refs.ts";
 import { compareForDeletion, isPodActive, isPodReady } from "../statefulset/statefulset-pod-util.ts";
 import {
   getCondition,
@@ -502,31 +502,8 @@ export class JobController {
   private async claimPods(job: Job, selector: Selector): Promise<Pod[]> {
     const { owned, adopt } = claimCandidates(this.pods, job, selector);
     if (adopt.length === 0) return owned;
-    const pods = [...owned];
-    let fresh: Job;
-    try {
-      fresh = await this.jobClient.get(job.metadata.namespace, job.metadata.name ?? "");
-    } catch (e) {
-      if (isNotFound(e)) return pods;
-      throw e;
-    }
-    if (fresh.metadata.uid !== job.metadata.uid || fresh.metadata.deletionTimestamp) return pods;
     const ref = newControllerRef(job, "batch/v1", "Job");
-    for (const p of adopt) {
-      try {
-        pods.push(
-          await this.podClient.patch(
-            p.metadata.namespace,
-            p.metadata.name ?? "",
-            "strategic",
-            adoptPatch(ref, p.metadata.uid ?? ""),
-          ),
-        );
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-    }
-    return pods;
+    return [...owned, ...(await adoptAndRelease(this.podClient, this.jobClient, job, ref, adopt, []))];
   }
 }
 

@@ -8,7 +8,7 @@
  */
 import type { Job } from "../../api/types/batch-v1.ts";
 import type { Container, EnvVar, Pod, PodSpec } from "../../api/types/core-v1.ts";
-import { newControllerRef } from "../statefulset/statefulset-owner-refs.ts";
+import { newControllerRef } from "../util/owner-refs.ts";
 import { JOB_COMPLETION_INDEX } from "./job-indexes.ts";
 
 /** The finalizer that keeps a finished pod around until the Job has counted it. */

@@ -10,7 +10,7 @@ import type { Selector } from "../../api/labels.ts";
 import { deepEqual } from "../../api/meta.ts";
 import type { KubeObject } from "../../api/object.ts";
 import type { EventHandlers, Informer } from "../../client/informer.ts";
-import { controllerRefOfKind } from "./statefulset-owner-refs.ts";
+import { controllerRefOfKind } from "../util/owner-refs.ts";
 
 /** What {@link childHandlers} routes to. */
 export interface ChildRouting<O extends KubeObject, C extends KubeObject> {

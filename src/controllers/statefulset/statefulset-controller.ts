@@ -8,7 +8,6 @@
  */
 import { labelSelectorAsSelector, type Selector } from "../../api/labels.ts";
 import { deepEqual } from "../../api/meta.ts";
-import { isNotFound } from "../../api/status-error.ts";
 import type { ControllerRevision, StatefulSet, StatefulSetStatus } from "../../api/types/apps-v1.ts";
 import type { Pod } from "../../api/types/core-v1.ts";
 import { Controller, type Request, type Result } from "../../client/controller.ts";
@@ -18,13 +17,7 @@ import type { Client, ResourceClient } from "../../client/types.ts";
 import { childHandlers } from "./statefulset-child-handlers.ts";
 import { completeRollingUpdate, syncStatefulSetPods, type RevisionPair } from "./statefulset-control.ts";
 import { syncRevisions, templateOfRevision, truncateHistory } from "./statefulset-history.ts";
-import {
-  addOwnerIndexes,
-  adoptPatch,
-  claimCandidates,
-  newControllerRef,
-  releasePatch,
-} from "./statefulset-owner-refs.ts";
+import { addOwnerIndexes, claimCandidates, newControllerRef, adoptAndRelease } from "../util/owner-refs.ts";
 import { isMemberOf, podRevision } from "./statefulset-pods.ts";
 
 /** Event source component, as upstream. */
@@ -157,47 +150,9 @@ export class StatefulSetController {
       else release.push(p);
     }
     const adoptable = adopt.filter((p) => isMemberOf(set, p));
-    if (adoptable.length > 0 && (await this.canAdopt(set))) {
-      const ref = newControllerRef(set, "apps/v1", "StatefulSet");
-      for (const p of adoptable) {
-        try {
-          pods.push(
-            await this.podClient.patch(
-              p.metadata.namespace,
-              p.metadata.name ?? "",
-              "strategic",
-              adoptPatch(ref, p.metadata.uid ?? ""),
-            ),
-          );
-        } catch (e) {
-          if (!isNotFound(e)) throw e;
-        }
-      }
-    }
-    for (const p of release) {
-      try {
-        await this.podClient.patch(
-          p.metadata.namespace,
-          p.metadata.name ?? "",
-          "strategic",
-          releasePatch(set.metadata.uid ?? "", p.metadata.uid ?? ""),
-        );
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
-    }
+    const ref = newControllerRef(set, "apps/v1", "StatefulSet");
+    pods.push(...(await adoptAndRelease(this.podClient, this.setClient, set, ref, adoptable, release)));
     return pods;
-  }
-
-  /** Upstream re-reads the owner before adopting: it must still exist, be the same and not be deleting. */
-  private async canAdopt(set: StatefulSet): Promise<boolean> {
-    try {
-      const fresh = await this.setClient.get(set.metadata.namespace, set.metadata.name ?? "");
-      return fresh.metadata.uid === set.metadata.uid && !fresh.metadata.deletionTimestamp;
-    } catch (e) {
-      if (isNotFound(e)) return false;
-      throw e;
-    }
   }
 }
 

@@ -15,7 +15,7 @@ import type { PodTemplateSpec } from "../../api/types/core-v1.ts";
 import { isAlreadyExists, isNotFound } from "../../api/status-error.ts";
 import type { Informer } from "../../client/informer.ts";
 import type { ResourceClient } from "../../client/types.ts";
-import { BY_CONTROLLER_UID, newControllerRef } from "./statefulset-owner-refs.ts";
+import { BY_CONTROLLER_UID, newControllerRef } from "../util/owner-refs.ts";
 
 /** Label on revisions and on the pods made from them. */
 export const CONTROLLER_REVISION_HASH_LABEL = "controller-revision-hash";

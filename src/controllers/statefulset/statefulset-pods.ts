@@ -9,7 +9,7 @@
 import type { StatefulSet } from "../../api/types/apps-v1.ts";
 import type { Pod, PodSpec, PodTemplateSpec, Volume } from "../../api/types/core-v1.ts";
 import { CONTROLLER_REVISION_HASH_LABEL } from "./statefulset-history.ts";
-import { newControllerRef } from "./statefulset-owner-refs.ts";
+import { newControllerRef } from "../util/owner-refs.ts";
 
 /** Label with the pod's own name (lets a Service select one replica). */
 export const POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";

@@ -1,16 +1,16 @@
 /**
- * @module ownerReference helpers and shared informer indexes for the StatefulSet, DaemonSet,
- * Job and CronJob controllers: the controller reference of an object, a new controller
- * reference, upstream's ControllerRefManager adopt/release patches, and the two indexes every
- * workload controller uses so no reconcile scans all pods (children by controller uid,
- * controller-less objects by namespace). Index names and functions are the same as the
- * ReplicaSet controller's, so whichever controller adds them last replaces them with an
- * equal index. A candidate for `src/controllers/util/`.
+ * @module ownerReference helpers every workload controller shares: the controller reference
+ * of an object, a new controller reference, upstream's ControllerRefManager (adopt and
+ * release patches, and `adoptAndRelease` which sends them after re-reading the owner), and
+ * the two informer indexes that keep reconciles from scanning all pods (children by
+ * controller uid, controller-less objects by namespace), added once per informer.
  */
 import type { Selector } from "../../api/labels.ts";
 import type { KubeObject } from "../../api/object.ts";
 import type { OwnerReference } from "../../api/types/meta-v1.ts";
 import type { Informer } from "../../client/informer.ts";
+import { isNotFound } from "../../api/status-error.ts";
+import type { ResourceClient } from "../../client/types.ts";
 
 /** Index name: objects by `ownerReferences[controller=true].uid`. */
 export const BY_CONTROLLER_UID = "controllerUid";
@@ -55,13 +55,71 @@ export function releasePatch(ownerUid: string, childUid: string): unknown {
   return { metadata: { ownerReferences: [{ $patch: "delete", uid: ownerUid }], uid: childUid } };
 }
 
-/** Adds the {@link BY_CONTROLLER_UID} and {@link ORPHANS_BY_NAMESPACE} indexes to an informer. */
+const indexed = new WeakSet<Informer<KubeObject>>();
+
+/**
+ * Adds the {@link BY_CONTROLLER_UID} and {@link ORPHANS_BY_NAMESPACE} indexes to an informer,
+ * once: controllers sharing the pods informer do not rebuild them over the whole cache.
+ */
 export function addOwnerIndexes<T extends KubeObject>(informer: Informer<T>): void {
+  const key = informer as unknown as Informer<KubeObject>;
+  if (indexed.has(key)) return;
+  indexed.add(key);
   informer.addIndex(BY_CONTROLLER_UID, (o) => {
     const uid = controllerRefOf(o)?.uid;
     return uid ? [uid] : NONE;
   });
   informer.addIndex(ORPHANS_BY_NAMESPACE, (o) => (controllerRefOf(o) ? NONE : [o.metadata.namespace ?? ""]));
+}
+
+/**
+ * Whether `owner` may adopt: upstream re-reads it first, and it must still exist with the
+ * same uid and not be deleting.
+ */
+export async function canAdopt<O extends KubeObject>(
+  ownerClient: ResourceClient<O>,
+  owner: O,
+): Promise<boolean> {
+  try {
+    const fresh = await ownerClient.get(owner.metadata.namespace, owner.metadata.name ?? "");
+    return fresh.metadata.uid === owner.metadata.uid && !fresh.metadata.deletionTimestamp;
+  } catch (e) {
+    if (isNotFound(e)) return false;
+    throw e;
+  }
+}
+
+/**
+ * Upstream's ControllerRefManager writes: adopts `adopt` under `ref` (after {@link canAdopt})
+ * and releases `release` from `owner`; children gone meanwhile are skipped. Returns the
+ * adopted children as the server answered.
+ */
+export async function adoptAndRelease<T extends KubeObject, O extends KubeObject>(
+  podClient: ResourceClient<T>,
+  ownerClient: ResourceClient<O>,
+  owner: O,
+  ref: OwnerReference,
+  adopt: readonly T[],
+  release: readonly T[],
+): Promise<T[]> {
+  const adopted: T[] = [];
+  const patch = async (child: T, body: unknown): Promise<T | undefined> => {
+    try {
+      return await podClient.patch(child.metadata.namespace, child.metadata.name ?? "", "strategic", body);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  };
+  if (adopt.length > 0 && (await canAdopt(ownerClient, owner))) {
+    for (const child of adopt) {
+      const out = await patch(child, adoptPatch(ref, child.metadata.uid ?? ""));
+      if (out) adopted.push(out);
+    }
+  }
+  for (const child of release)
+    await patch(child, releasePatch(owner.metadata.uid ?? "", child.metadata.uid ?? ""));
+  return adopted;
 }
 
 /**
