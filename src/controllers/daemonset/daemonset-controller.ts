@@ -19,7 +19,7 @@ import type { Client, ResourceClient } from "../../client/types.ts";
 import { childHandlers } from "../statefulset/statefulset-child-handlers.ts";
 import { hashOfRevision, syncRevisions, truncateHistory } from "../statefulset/statefulset-history.ts";
 import { addOwnerIndexes, claimCandidates, newControllerRef, adoptAndRelease } from "../util/owner-refs.ts";
-import { isPodAvailable, isPodReady, msUntilAvailable } from "../statefulset/statefulset-pod-util.ts";
+import { isPodAvailable, isPodReady, msUntilAvailable } from "../util/pod-util.ts";
 import { Expectations } from "./daemonset-expectations.ts";
 import { nodeShouldRunDaemonPod, type NodeFit } from "./daemonset-node-fit.ts";
 import {

@@ -8,7 +8,7 @@
  */
 import type { DaemonSet } from "../../api/types/apps-v1.ts";
 import type { Pod } from "../../api/types/core-v1.ts";
-import { isPodAvailable } from "../statefulset/statefulset-pod-util.ts";
+import { isPodAvailable } from "../util/pod-util.ts";
 import { isPodUpdated } from "./daemonset-pods.ts";
 
 /** One eligible-or-occupied node in the plan. */

@@ -7,6 +7,7 @@
  */
 import { selectorFromSet, type Selector } from "../../api/labels.ts";
 import type { Pod, Service, ServicePort } from "../../api/types/core-v1.ts";
+import { isPodReady } from "../util/pod-util.ts";
 import type { Informer } from "../../client/informer.ts";
 
 /** Annotation with the time of the oldest change the endpoints reflect. */
@@ -14,13 +15,7 @@ export const TRIGGER_TIME_ANNOTATION = "endpoints.kubernetes.io/last-change-trig
 /** Label set on endpoints of headless services. */
 export const HEADLESS_LABEL = "service.kubernetes.io/headless";
 
-/** Condition Ready=True. */
-export function isPodReady(pod: Pod): boolean {
-  const conds = pod.status?.conditions;
-  if (!conds) return false;
-  for (const c of conds) if (c.type === "Ready") return c.status === "True";
-  return false;
-}
+export { isPodReady };
 
 /**
  * Upstream's ShouldPodBeInEndpoints: the pod is not terminal (Succeeded or Failed), has an

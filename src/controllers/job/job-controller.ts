@@ -28,7 +28,7 @@ import {
   newControllerRef,
   adoptAndRelease,
 } from "../util/owner-refs.ts";
-import { compareForDeletion, isPodActive, isPodReady } from "../statefulset/statefulset-pod-util.ts";
+import { compareForDeletion, isPodActive, isPodReady } from "../util/pod-util.ts";
 import {
   getCondition,
   isJobFinished,

@@ -11,7 +11,7 @@
  *   8. newer < older (log2 buckets of age, ties by uid).
  */
 import type { Pod } from "../../api/types/core-v1.ts";
-import { isPodReady, maxContainerRestarts, podReadySinceMs } from "./replicaset-pod-util.ts";
+import { isPodReady, maxContainerRestarts, podReadySinceMs } from "../util/pod-util.ts";
 
 /** The annotation a user sets to steer which pods go first on scale-down. */
 export const POD_DELETION_COST_ANNOTATION = "controller.kubernetes.io/pod-deletion-cost";

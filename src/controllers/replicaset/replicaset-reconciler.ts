@@ -19,7 +19,7 @@ import type { ReplicaOwnerAdapter, ReplicaStatus } from "./replicaset-adapters.t
 import { ControllerExpectations } from "./replicaset-expectations.ts";
 import { addOwnerIndexes, BY_CONTROLLER_UID, ORPHANS_BY_NAMESPACE } from "../util/owner-refs.ts";
 import { adoptPatch, controllerRefOf, newControllerRef, releasePatch } from "../util/owner-refs.ts";
-import { isPodActive, msUntilAvailable, objectKey } from "./replicaset-pod-util.ts";
+import { isPodActive, msUntilAvailable, objectKey } from "../util/pod-util.ts";
 import { podsToDelete } from "./replicaset-ranking.ts";
 import { SLOW_START_INITIAL_BATCH, slowStartBatch } from "./replicaset-slow-start.ts";
 import { calculateReplicaStatus, replicaStatusEqual } from "./replicaset-status.ts";

@@ -9,7 +9,7 @@ import { deepEqual, formatTimestamp } from "../../api/meta.ts";
 import { selectorFromSet } from "../../api/labels.ts";
 import type { Pod, PodTemplateSpec } from "../../api/types/core-v1.ts";
 import type { ReplicaCondition, ReplicaStatus } from "./replicaset-adapters.ts";
-import { isPodAvailable, isPodReady } from "./replicaset-pod-util.ts";
+import { isPodAvailable, isPodReady } from "../util/pod-util.ts";
 
 /** The ReplicaSet/ReplicationController condition type upstream sets when pods cannot be managed. */
 export const REPLICA_FAILURE = "ReplicaFailure";

@@ -7,7 +7,7 @@ import type { KubeObject } from "../../api/object.ts";
 import type { Pod, PodTemplateSpec } from "../../api/types/core-v1.ts";
 import type { Request } from "../../client/controller.ts";
 import type { EventType } from "../../client/events.ts";
-import { objectKey } from "./replicaset-pod-util.ts";
+import { objectKey } from "../util/pod-util.ts";
 import type { EventSink, WorkQueue } from "./replicaset-reconciler.ts";
 
 /** Waits (yielding to the event loop) until `cond` holds; throws after `timeoutMs`. */

@@ -20,7 +20,7 @@ import {
   startOrdinal,
   updateIdentity,
 } from "./statefulset-pods.ts";
-import { isPodAvailable, isRunningAndReady, msUntilAvailable } from "./statefulset-pod-util.ts";
+import { isPodAvailable, isRunningAndReady, msUntilAvailable } from "../util/pod-util.ts";
 
 /** The two revisions a pass works between, by name, with their templates. */
 export interface RevisionPair {

@@ -1,16 +1,21 @@
 /**
- * @module Pod predicates the workload controllers share, as upstream's `podutil` and
- * `controller_utils` define them: active (not terminal, not being deleted), ready (condition
- * Ready=True), available (ready for at least minReadySeconds, by the Ready condition's
- * lastTransitionTime), and how long until a ready pod becomes available. A candidate for a
- * common `src/controllers/util/` folder.
+ * @module Pod predicates every workload controller shares, as upstream's `podutil` and
+ * `controller_utils` define them: active (not terminal, not being deleted), terminal, ready
+ * (condition Ready=True), available (ready for at least minReadySeconds, by the Ready
+ * condition's lastTransitionTime), how long until a ready pod becomes available,
+ * running-and-ready (StatefulSet's health test), and the order pods are deleted in.
  */
 import type { Pod, PodCondition } from "../../api/types/core-v1.ts";
 
-/** Whether the pod still counts toward its owner's replicas: not Succeeded/Failed, not being deleted. */
-export function isPodActive(pod: Pod): boolean {
+/** Phase Succeeded or Failed. */
+export function isPodTerminal(pod: Pod): boolean {
   const phase = pod.status?.phase;
-  return phase !== "Succeeded" && phase !== "Failed" && !pod.metadata.deletionTimestamp;
+  return phase === "Succeeded" || phase === "Failed";
+}
+
+/** Whether the pod still counts toward its owner's replicas: not terminal, not being deleted. */
+export function isPodActive(pod: Pod): boolean {
+  return !isPodTerminal(pod) && !pod.metadata.deletionTimestamp;
 }
 
 /** The pod's Ready condition, if any. */
@@ -69,4 +74,41 @@ export function maxContainerRestarts(pod: Pod): number {
 export function objectKey(obj: { metadata: { namespace?: string; name?: string } }): string {
   const ns = obj.metadata.namespace;
   return ns ? `${ns}/${obj.metadata.name ?? ""}` : (obj.metadata.name ?? "");
+}
+
+/** Phase Running and condition Ready=True (StatefulSet's `isRunningAndReady`). */
+export function isRunningAndReady(pod: Pod): boolean {
+  return pod.status?.phase === "Running" && isPodReady(pod);
+}
+
+function creationMs(pod: Pod): number {
+  const t = pod.metadata.creationTimestamp;
+  return t ? Date.parse(t) : 0;
+}
+
+/**
+ * Orders pods so the ones to delete first come first, as upstream's `ActivePods` sort:
+ * unscheduled before scheduled, Pending before Unknown before Running, not ready before
+ * ready, ready for less time first, more restarts first, newer first.
+ */
+export function compareForDeletion(a: Pod, b: Pod): number {
+  const sa = a.spec?.nodeName ? 1 : 0;
+  const sb = b.spec?.nodeName ? 1 : 0;
+  if (sa !== sb) return sa - sb;
+  const rank = (p: Pod): number => {
+    const phase = p.status?.phase;
+    return phase === "Pending" ? 0 : phase === "Unknown" ? 1 : phase === "Running" ? 2 : 0;
+  };
+  if (rank(a) !== rank(b)) return rank(a) - rank(b);
+  const ra = isPodReady(a) ? 1 : 0;
+  const rb = isPodReady(b) ? 1 : 0;
+  if (ra !== rb) return ra - rb;
+  if (ra === 1) {
+    const ta = Date.parse(podReadyCondition(a)?.lastTransitionTime ?? "") || 0;
+    const tb = Date.parse(podReadyCondition(b)?.lastTransitionTime ?? "") || 0;
+    if (ta !== tb) return tb - ta;
+  }
+  const restarts = maxContainerRestarts(a) - maxContainerRestarts(b);
+  if (restarts !== 0) return -restarts;
+  return creationMs(b) - creationMs(a);
 }
