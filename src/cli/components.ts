@@ -5,20 +5,12 @@
  * runs alone. `kites agent` starts the node agent alone against a remote server.
  */
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { RestClient, type ConnectionConfig } from "../client/rest-client.ts";
 import { EventRecorder } from "../client/events.ts";
 import { InformerFactory } from "../client/informer.ts";
 import { ControllerManager } from "../controllers/manager.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { SimKubelet } from "../sim/sim-kubelet.ts";
-import type { ClusterPki } from "../apiserver/pki.ts";
-import { Kubelet } from "../kubelet/kubelet.ts";
-import { KubeletServer } from "../kubelet/server/kubelet-server.ts";
-import { ensureBusyboxImage } from "../runtime/images/busybox-image.ts";
-import { ImageStore } from "../runtime/images/image-store.ts";
-import { RuncRuntime } from "../runtime/runc-runtime.ts";
-import { Snapshotter } from "../runtime/snapshots/snapshotter.ts";
 
 /** What the node agent needs to know about its node. */
 export interface AgentSettings {
@@ -45,7 +37,7 @@ export function agentUnavailable(): string | undefined {
   return undefined;
 }
 
-const clientFor = (connection: ConnectionConfig, userAgent: string): RestClient =>
+export const clientFor = (connection: ConnectionConfig, userAgent: string): RestClient =>
   new RestClient({ ...connection, userAgent });
 
 export interface ControlPlane {
@@ -92,48 +84,4 @@ export async function startControlPlane(
   }
   informers.start(signal);
   return { manager, simKubelet, scheduler };
-}
-
-/** Starts the node agent with the runc runtime; resolves once it serves its pods. */
-export async function startAgent(
-  connection: ConnectionConfig,
-  dataDir: string,
-  settings: AgentSettings,
-  pki: ClusterPki,
-  signal: AbortSignal,
-): Promise<Kubelet> {
-  const images = new ImageStore(join(dataDir, "images"));
-  await ensureBusyboxImage(images);
-  const snapshots = new Snapshotter(join(dataDir, "snapshots"), images);
-  const runtime = new RuncRuntime({
-    stateDir: join(dataDir, "runtime"),
-    images,
-    snapshots,
-    network: { podCIDR: settings.podCIDR, nodeIP: settings.nodeIP },
-  });
-  // The agent's streaming server (logs, exec, attach, port-forward), reached through the API server.
-  const agent: { kubelet?: Kubelet } = {};
-  const streaming = new KubeletServer({
-    runtime,
-    pods: (ns, name) => agent.kubelet?.pods.get(ns, name),
-    tls: { ca: pki.caCert, cert: pki.kubeletCert, key: pki.kubeletKey },
-    port: settings.kubeletPort,
-    host: settings.nodeIP,
-  });
-  await streaming.start();
-  signal.addEventListener("abort", () => void streaming.stop(), { once: true });
-  const kubelet = new Kubelet({
-    kubeletPort: streaming.port,
-    client: clientFor(connection, `kubelet/${settings.nodeName}`),
-    runtime,
-    nodeName: settings.nodeName,
-    nodeIP: settings.nodeIP,
-    podCIDR: settings.podCIDR,
-    dataDir: join(dataDir, "agent"),
-    controlPlane: settings.controlPlane,
-  });
-  agent.kubelet = kubelet;
-  kubelet.start(signal);
-  await kubelet.ready;
-  return kubelet;
 }

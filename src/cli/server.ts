@@ -12,7 +12,7 @@ import { ApiServer } from "../apiserver/server.ts";
 import { ensureSystemNamespaces } from "../apiserver/bootstrap.ts";
 import { openBackend } from "../storage/open.ts";
 import type { ConnectionConfig } from "../client/rest-client.ts";
-import { agentUnavailable, defaultAgentSettings, startAgent, startControlPlane } from "./components.ts";
+import { agentUnavailable, defaultAgentSettings, startControlPlane } from "./components.ts";
 import { flagHelp, parseFlags, type FlagSpec } from "./flags.ts";
 
 const FLAGS: FlagSpec = {
@@ -115,6 +115,7 @@ export async function serverCommand(args: string[]): Promise<void> {
       if (flags["pod-cidr"]) settings.podCIDR = String(flags["pod-cidr"]);
       if (flags["kubelet-port"] !== undefined) settings.kubeletPort = Number(flags["kubelet-port"]);
       try {
+        const { startAgent } = await import("./agent.ts");
         await startAgent(connection, dataDir, settings, pki, stopComponents.signal);
       } catch (e) {
         console.error(`kites server: the node agent did not start: ${(e as Error).message}`);

@@ -1,0 +1,59 @@
+/**
+ * @module The node agent as `kites server` runs it: the image store (with the busybox image),
+ * overlayfs snapshots, the runc runtime, the agent's streaming server and the kubelet. In its
+ * own module so a control-plane-only server never loads the runtime.
+ */
+import { join } from "node:path";
+import type { ClusterPki } from "../apiserver/pki.ts";
+import type { ConnectionConfig } from "../client/rest-client.ts";
+import { Kubelet } from "../kubelet/kubelet.ts";
+import { KubeletServer } from "../kubelet/server/kubelet-server.ts";
+import { ensureBusyboxImage } from "../runtime/images/busybox-image.ts";
+import { ImageStore } from "../runtime/images/image-store.ts";
+import { RuncRuntime } from "../runtime/runc-runtime.ts";
+import { Snapshotter } from "../runtime/snapshots/snapshotter.ts";
+import { clientFor, type AgentSettings } from "./components.ts";
+
+/** Starts the node agent with the runc runtime; resolves once it serves its pods. */
+export async function startAgent(
+  connection: ConnectionConfig,
+  dataDir: string,
+  settings: AgentSettings,
+  pki: ClusterPki,
+  signal: AbortSignal,
+): Promise<Kubelet> {
+  const images = new ImageStore(join(dataDir, "images"));
+  await ensureBusyboxImage(images);
+  const snapshots = new Snapshotter(join(dataDir, "snapshots"), images);
+  const runtime = new RuncRuntime({
+    stateDir: join(dataDir, "runtime"),
+    images,
+    snapshots,
+    network: { podCIDR: settings.podCIDR, nodeIP: settings.nodeIP },
+  });
+  // The agent's streaming server (logs, exec, attach, port-forward), reached through the API server.
+  const agent: { kubelet?: Kubelet } = {};
+  const streaming = new KubeletServer({
+    runtime,
+    pods: (ns, name) => agent.kubelet?.pods.get(ns, name),
+    tls: { ca: pki.caCert, cert: pki.kubeletCert, key: pki.kubeletKey },
+    port: settings.kubeletPort,
+    host: settings.nodeIP,
+  });
+  await streaming.start();
+  signal.addEventListener("abort", () => void streaming.stop(), { once: true });
+  const kubelet = new Kubelet({
+    kubeletPort: streaming.port,
+    client: clientFor(connection, `kubelet/${settings.nodeName}`),
+    runtime,
+    nodeName: settings.nodeName,
+    nodeIP: settings.nodeIP,
+    podCIDR: settings.podCIDR,
+    dataDir: join(dataDir, "agent"),
+    controlPlane: settings.controlPlane,
+  });
+  agent.kubelet = kubelet;
+  kubelet.start(signal);
+  await kubelet.ready;
+  return kubelet;
+}
