@@ -7,14 +7,14 @@
  * first message carries the port (2 bytes, little-endian).
  *
  * Reaching the pod: like upstream we dial 127.0.0.1:PORT inside the pod's netns, through
- * `nsenter --net=<netns> busybox nc 127.0.0.1 PORT` with its stdio as the connection; a
+ * `nsenter --net=<netns> busybox nc 127.0.0.1 PORT -e …` (see `relay`); a
  * host-network pod is dialled on the node's loopback; when nsenter cannot be used (not root,
  * netns missing) the pod IP is dialled, which reaches every listener not bound to loopback.
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { connect } from "node:net";
-import { Duplex } from "node:stream";
+import { Duplex, type Readable, type Writable } from "node:stream";
 import type { WebSocket } from "ws";
 import { Channel, encodeChannelMessage } from "../../streaming/channel.ts";
 import type { SpdySession, SpdyStream } from "../../streaming/spdy/session.ts";
@@ -39,43 +39,66 @@ function tcp(host: string, port: number): Promise<Duplex> {
   });
 }
 
-/** A relay process's stdio as one duplex stream. */
+/** The line the relay writes to stderr once its connection is up. */
+const CONNECTED = "kites-relay-connected";
+
+/**
+ * A relay process inside the pod's network namespace, as one duplex stream: busybox `nc`
+ * connects to 127.0.0.1:port and, once connected, runs a shell that announces it on stderr
+ * and copies between the socket (its stdin/stdout) and our fds 3 (in) and 4 (out). So
+ * success and "connection refused" are both known for certain, with no waiting.
+ */
 function relay(netnsPath: string, port: number): Promise<Duplex> {
   return new Promise((resolve, reject) => {
-    const child = spawn("nsenter", [`--net=${netnsPath}`, "busybox", "nc", "127.0.0.1", String(port)], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    // The background copy closes fd 4, so the pod's end of the connection ends our stream.
+    const script = `echo ${CONNECTED} >&2; cat <&3 4>&- & exec cat >&4`;
+    const child = spawn(
+      "nsenter",
+      [`--net=${netnsPath}`, "busybox", "nc", "127.0.0.1", String(port), "-e", "sh", "-c", script],
+      // Its own process group: the shell's background copy goes with it on destroy.
+      { stdio: ["ignore", "ignore", "pipe", "pipe", "pipe"], detached: true },
+    );
+    const toPod = child.stdio[3] as Writable;
+    const fromPod = child.stdio[4] as Readable;
     let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    let connected = false;
     const duplex = new Duplex({
       write(chunk: Buffer, _enc, cb) {
-        child.stdin.write(chunk, () => cb());
+        toPod.write(chunk, () => cb());
       },
       final(cb) {
-        child.stdin.end();
+        toPod.end();
         cb();
       },
       read() {
-        child.stdout.resume();
+        fromPod.resume();
       },
       destroy(err, cb) {
-        child.kill("SIGKILL");
+        try {
+          if (child.pid) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // already gone
+        }
         cb(err);
       },
     });
-    child.stdin.on("error", () => undefined);
-    child.stdout.on("data", (d: Buffer) => {
-      if (!duplex.push(d)) child.stdout.pause();
+    toPod.on("error", () => undefined);
+    fromPod.on("data", (d: Buffer) => {
+      if (!duplex.push(d)) fromPod.pause();
     });
-    child.stdout.on("end", () => duplex.push(null));
-    child.on("error", (e) => reject(e));
-    // nc exits at once when nothing listens; give it that moment before declaring success.
-    const early = setTimeout(() => resolve(duplex), 50);
-    child.on("exit", (code) => {
-      if (code !== 0 && stderr) {
-        clearTimeout(early);
-        reject(new Error(stderr.trim().replace(/^nc: /, "") || `exit ${code}`));
+    fromPod.on("end", () => duplex.push(null));
+    child.stderr!.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      if (!connected && stderr.includes(CONNECTED)) {
+        connected = true;
+        resolve(duplex);
       }
+    });
+    child.on("error", (e) => reject(e));
+    child.on("exit", (code) => {
+      if (connected) return;
+      const msg = stderr.replace(CONNECTED, "").trim().replace(/^nc: /, "");
+      reject(new Error(msg || `exit ${code}`));
     });
   });
 }
