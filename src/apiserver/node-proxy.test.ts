@@ -299,7 +299,7 @@ test("kubectl logs and exec through the API server to the node agent", async (t)
       }
       if (out.includes("third line")) runtime.exitContainer(runtime.latest(uid, "app")!.id, 0);
     });
-    const code = await new Promise<number | null>((resolve) => follow.on("exit", resolve));
+    const code = await new Promise<number | null>((resolve) => follow.on("close", resolve));
     assert.equal(code, 0);
     assert.equal(out, "hello from app\nsecond line\nthird line\n");
   });

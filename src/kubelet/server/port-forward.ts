@@ -95,7 +95,8 @@ function relay(netnsPath: string, port: number): Promise<Duplex> {
       }
     });
     child.on("error", (e) => reject(e));
-    child.on("exit", (code) => {
+    // "close", not "exit": only then has all of nc's stderr (the reason) been read.
+    child.on("close", (code) => {
       if (connected) return;
       const msg = stderr.replace(CONNECTED, "").trim().replace(/^nc: /, "");
       reject(new Error(msg || `exit ${code}`));
