@@ -19,13 +19,15 @@ import { Discovery } from "./discovery.ts";
 import { OpenApi } from "./openapi.ts";
 import { codecFor } from "./registry/codec.ts";
 import { ResourceStore } from "./registry/store.ts";
+import { ServiceAllocator } from "./registry/service-allocator.ts";
+import { serviceStrategy, type KindStrategy } from "./registry/strategies.ts";
 import { ApiMetrics } from "./metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./request-info.ts";
 import { ResourceHandler } from "./resource-handler.ts";
 import { WatchCache } from "./watch-cache.ts";
 import type { ClusterPki } from "./pki.ts";
 import type { Duplex } from "node:stream";
-import type { Node, Pod } from "../api/types/core-v1.ts";
+import type { Node, Pod, Service } from "../api/types/core-v1.ts";
 import {
   podStreamTarget,
   proxyPodStream,
@@ -122,12 +124,26 @@ export class ApiServer {
     let s = this.stores.get(info);
     if (!s) {
       const cache = new WatchCache(this.config.backend, info.storageRoot, this.abort.signal, codecFor(info));
-      s = new ResourceStore(info, this.config.backend, cache, rulesFor(info), (ns, k) =>
-        this.admitNamespace(ns, k),
+      s = new ResourceStore(
+        info,
+        this.config.backend,
+        cache,
+        rulesFor(info),
+        (ns, k) => this.admitNamespace(ns, k),
+        info.group === "" && info.resource === "services" ? this.serviceStrategy(info) : undefined,
       );
       this.stores.set(info, s);
     }
     return s;
+  }
+
+  /** Services get their cluster IP and node ports from this server's allocator, restored from storage. */
+  private serviceStrategy(info: KindInfo): KindStrategy {
+    const codec = codecFor(info);
+    return serviceStrategy(new ServiceAllocator(), async () => {
+      const { kvs } = await this.config.backend.list(info.storageRoot);
+      return kvs.map((kv) => codec.decode(kv).obj as unknown as Service);
+    });
   }
 
   /** NamespaceLifecycle admission: creates need an existing, non-terminating namespace. */

@@ -9,7 +9,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { ensurePki, adminKubeconfig } from "../apiserver/pki.ts";
 import { ApiServer } from "../apiserver/server.ts";
-import { ensureSystemNamespaces } from "../apiserver/bootstrap.ts";
+import { ensureSystemNamespaces, ensureSystemServices } from "../apiserver/bootstrap.ts";
 import { openBackend } from "../storage/open.ts";
 import type { ConnectionConfig } from "../client/rest-client.ts";
 import { agentUnavailable, defaultAgentSettings, startControlPlane } from "./components.ts";
@@ -91,6 +91,11 @@ export async function serverCommand(args: string[]): Promise<void> {
     process.exit(1);
   }
   await ensureSystemNamespaces(server);
+  await ensureSystemServices(
+    server,
+    host === "0.0.0.0" || host === "::" ? String(flags["node-ip"] ?? defaultAgentSettings().nodeIP) : host,
+    server.port,
+  );
   const kubeconfig = join(dataDir, "kubeconfig.yaml");
   const urlHost = host === "0.0.0.0" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host;
   writeFileSync(kubeconfig, adminKubeconfig(pki, `https://${urlHost}:${server.port}`), { mode: 0o600 });

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ensureSystemNamespaces } from "../apiserver/bootstrap.ts";
+import { ensureSystemNamespaces, ensureSystemServices } from "../apiserver/bootstrap.ts";
 import { ensurePki } from "../apiserver/pki.ts";
 import { ApiServer } from "../apiserver/server.ts";
 import { RestClient, type ConnectionConfig } from "../client/rest-client.ts";
@@ -35,6 +35,7 @@ export async function startTestApiServer(): Promise<TestApiServer> {
   });
   await server.start();
   await ensureSystemNamespaces(server);
+  await ensureSystemServices(server, "127.0.0.1", server.port);
   const connection: ConnectionConfig = {
     server: `https://127.0.0.1:${server.port}`,
     ca: pki.caCert,

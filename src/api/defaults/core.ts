@@ -122,6 +122,44 @@ export function patchAllocatedServiceValues(svc: Service, old: Service): void {
   }
 }
 
+/**
+ * On update, drops what the old type needed and the new one does not, when the writer left it
+ * unchanged (a `kubectl patch` of `type` alone), as upstream's dropTypeDependentFields: the
+ * cluster IPs when turning into ExternalName, node ports when leaving NodePort/LoadBalancer,
+ * and the LoadBalancer-only fields.
+ */
+export function dropTypeDependentServiceFields(svc: Service, old: Service): void {
+  const spec = svc.spec;
+  const oldSpec = old.spec;
+  if (!spec || !oldSpec) return;
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  if (
+    oldSpec.type !== "ExternalName" &&
+    spec.type === "ExternalName" &&
+    same(spec.clusterIPs, oldSpec.clusterIPs)
+  ) {
+    delete spec.clusterIP;
+    delete spec.clusterIPs;
+    delete spec.ipFamilies;
+    delete spec.ipFamilyPolicy;
+  }
+  const needsNodePort = (t: string | undefined): boolean => t === "NodePort" || t === "LoadBalancer";
+  const ports = (s: typeof spec): (number | undefined)[] => (s.ports ?? []).map((p) => p.nodePort);
+  if (needsNodePort(oldSpec.type) && !needsNodePort(spec.type) && same(ports(spec), ports(oldSpec))) {
+    for (const p of spec.ports ?? []) delete p.nodePort;
+  }
+  const external = (x: typeof spec): boolean => needsNodePort(x.type) || (x.externalIPs?.length ?? 0) > 0;
+  if (external(oldSpec) && !external(spec) && spec.externalTrafficPolicy === oldSpec.externalTrafficPolicy) {
+    delete spec.externalTrafficPolicy;
+  }
+  if (oldSpec.type === "LoadBalancer" && spec.type !== "LoadBalancer") {
+    if (spec.healthCheckNodePort === oldSpec.healthCheckNodePort) delete spec.healthCheckNodePort;
+    if (spec.allocateLoadBalancerNodePorts === oldSpec.allocateLoadBalancerNodePorts)
+      delete spec.allocateLoadBalancerNodePorts;
+    if (spec.loadBalancerClass === oldSpec.loadBalancerClass) delete spec.loadBalancerClass;
+  }
+}
+
 /** Endpoints: port protocol TCP. */
 export function defaultEndpoints(ep: Endpoints): void {
   for (const ss of ep.subsets ?? []) for (const p of ss.ports ?? []) if (!p.protocol) p.protocol = "TCP";

@@ -87,9 +87,11 @@ export class ResourceStore {
     private readonly rules: KindRules | undefined,
     /** Refuses a create in a namespace that is missing or terminating. */
     private readonly admitNamespace: (namespace: string, info: KindInfo) => Promise<void>,
+    /** The kind's strategy when it needs server state (Services' allocator); else the static one. */
+    strategy?: KindStrategy,
   ) {
     this.gr = { group: info.group, resource: info.resource };
-    this.strategy = strategyFor(info);
+    this.strategy = strategy ?? strategyFor(info);
     this.codec = codecFor(info);
   }
 
@@ -156,20 +158,28 @@ export class ResourceStore {
     dropEmptyMetadata(obj.metadata);
     obj.metadata.managedFields = this.trackOwnership(undefined, obj, opts).metadata.managedFields;
     const name = obj.metadata.name ?? "";
-    const errs = this.rules?.validate(obj) ?? [];
-    if (errs.length) throw this.invalid(name, errs);
-    if (this.info.namespaced) await this.admitNamespace(obj.metadata.namespace ?? "", this.info);
-    const key = this.key(obj.metadata.namespace ?? "", name);
-    if (opts.dryRun) {
-      if (await this.backend.get(key)) throw alreadyExists(this.gr, name);
-      return { key, obj, json: JSON.stringify(obj), rev: 0 };
-    }
+    const allocation = await this.strategy.allocate?.(obj, undefined);
+    let stored = false;
     try {
-      const kv = await this.backend.create(key, this.codec.encode(obj));
-      obj.metadata.resourceVersion = String(kv.modRevision);
-      return { key, obj, json: JSON.stringify(obj), rev: kv.modRevision };
-    } catch (e) {
-      throw storageError(e, this.gr, name);
+      const errs = this.rules?.validate(obj) ?? [];
+      if (errs.length) throw this.invalid(name, errs);
+      if (this.info.namespaced) await this.admitNamespace(obj.metadata.namespace ?? "", this.info);
+      const key = this.key(obj.metadata.namespace ?? "", name);
+      if (opts.dryRun) {
+        if (await this.backend.get(key)) throw alreadyExists(this.gr, name);
+        return { key, obj, json: JSON.stringify(obj), rev: 0 };
+      }
+      try {
+        const kv = await this.backend.create(key, this.codec.encode(obj));
+        stored = true;
+        obj.metadata.resourceVersion = String(kv.modRevision);
+        return { key, obj, json: JSON.stringify(obj), rev: kv.modRevision };
+      } catch (e) {
+        throw storageError(e, this.gr, name);
+      }
+    } finally {
+      if (stored) allocation?.commit();
+      else allocation?.rollback();
     }
   }
 
@@ -200,17 +210,24 @@ export class ResourceStore {
     this.strategy.prepareForUpdate?.(obj, cur.obj, opts.subresource);
     dropEmptyMetadata(obj.metadata);
     obj.metadata.managedFields = this.trackOwnership(cur.obj, obj, opts).metadata.managedFields;
-    // A binding sets spec.nodeName, which a pod update may not: it is its own write, as upstream.
-    const errs =
-      opts.subresource === "binding"
-        ? []
-        : this.rules?.validateUpdate
-          ? this.rules.validateUpdate(obj, cur.obj)
-          : (this.rules?.validate(obj) ?? []);
-    if (errs.length) throw this.invalid(name, errs);
-    if (deepEqual(obj, cur.obj)) return cur;
-    if (opts.dryRun) return { key: cur.key, obj, json: JSON.stringify(obj), rev: cur.rev };
-    const kv = await this.backend.update(cur.key, this.codec.encode(obj), cur.rev);
+    const allocation = opts.subresource ? undefined : await this.strategy.allocate?.(obj, cur.obj);
+    let kv;
+    try {
+      // A binding sets spec.nodeName, which a pod update may not: it is its own write, as upstream.
+      const errs =
+        opts.subresource === "binding"
+          ? []
+          : this.rules?.validateUpdate
+            ? this.rules.validateUpdate(obj, cur.obj)
+            : (this.rules?.validate(obj) ?? []);
+      if (errs.length) throw this.invalid(name, errs);
+      if (deepEqual(obj, cur.obj)) return cur;
+      if (opts.dryRun) return { key: cur.key, obj, json: JSON.stringify(obj), rev: cur.rev };
+      kv = await this.backend.update(cur.key, this.codec.encode(obj), cur.rev);
+    } finally {
+      if (kv) allocation?.commit();
+      else allocation?.rollback();
+    }
     obj.metadata.resourceVersion = String(kv.modRevision);
     // An object being deleted with no grace left is removed once its last finalizer goes.
     const meta = obj.metadata;
@@ -220,9 +237,10 @@ export class ResourceStore {
       !meta.deletionGracePeriodSeconds &&
       (this.strategy.mayRemove?.(obj) ?? true)
     ) {
-      await this.backend.delete(cur.key, kv.modRevision).catch((e: unknown) => {
+      const gone = await this.backend.delete(cur.key, kv.modRevision).catch((e: unknown) => {
         if (!(e instanceof ConflictError || e instanceof KeyNotFoundError)) throw e;
       });
+      if (gone) this.strategy.removed?.(obj);
     }
     return { key: cur.key, obj, json: JSON.stringify(obj), rev: kv.modRevision };
   }
@@ -325,6 +343,7 @@ export class ResourceStore {
         }
         const kv = await this.backend.delete(cur.key, cur.rev);
         const gone = this.codec.decode(kv);
+        this.strategy.removed?.(gone.obj);
         return { obj: gone.obj, deleted: true };
       } catch (e) {
         if (e instanceof ConflictError && !pre?.resourceVersion && attempt < MAX_RETRIES) continue;

@@ -7,7 +7,9 @@ import type { KindInfo } from "../../api/kinds.ts";
 import type { KubeObject } from "../../api/object.ts";
 import { formatTimestamp } from "../../api/meta.ts";
 import { cmp, parseQuantity, type Quantity } from "../../api/quantity.ts";
-import { patchAllocatedServiceValues } from "../../api/defaults/core.ts";
+import { dropTypeDependentServiceFields, patchAllocatedServiceValues } from "../../api/defaults/core.ts";
+import { invalid } from "../../api/status-error.ts";
+import { AllocationError, type Allocation, type ServiceAllocator } from "./service-allocator.ts";
 import { defaultJob } from "../../api/defaults/batch.ts";
 import type { Job } from "../../api/types/batch-v1.ts";
 import type { Pod, Service } from "../../api/types/core-v1.ts";
@@ -30,6 +32,14 @@ export interface KindStrategy {
   holdDelete?(obj: KubeObject, now: Date): KubeObject | undefined;
   /** Whether an object marked for deletion with no metadata finalizers left may go (default yes). */
   mayRemove?(obj: KubeObject): boolean;
+  /**
+   * Reserves what the server hands out (a Service's cluster IP and node ports) after the
+   * strategy's prepare step and before validation; the store commits it once the write is
+   * stored and rolls it back otherwise (and always on a dry run).
+   */
+  allocate?(obj: KubeObject, old: KubeObject | undefined): Promise<Allocation>;
+  /** The object was removed from the datastore. */
+  removed?(obj: KubeObject): void;
 }
 
 /**
@@ -142,12 +152,47 @@ const namespaceStrategy: KindStrategy = {
   mayRemove: (obj) => namespaceFinalizers(obj).length === 0,
 };
 
-const serviceStrategy: KindStrategy = {
-  // A PUT that omits allocated values (clusterIP, nodePorts) keeps them, as upstream.
-  prepareForUpdate(obj, old) {
-    patchAllocatedServiceValues(obj as unknown as Service, old as unknown as Service);
-  },
-};
+/**
+ * Services: cluster IPs and node ports from the server's allocator (restored from the stored
+ * Services on first use); a PUT that omits allocated values keeps them, and a type change
+ * drops what the old type needed, as upstream.
+ */
+export function serviceStrategy(
+  allocator: ServiceAllocator,
+  restore: () => Promise<Service[]>,
+): KindStrategy {
+  let restored: Promise<void> | undefined;
+  const ready = (): Promise<void> =>
+    (restored ??= restore().then(
+      (svcs) => allocator.restore(svcs),
+      (e: unknown) => {
+        restored = undefined;
+        throw e;
+      },
+    ));
+  return {
+    prepareForUpdate(obj, old, subresource) {
+      if (subresource) return;
+      const svc = obj as unknown as Service;
+      dropTypeDependentServiceFields(svc, old as unknown as Service);
+      patchAllocatedServiceValues(svc, old as unknown as Service);
+    },
+    async allocate(obj, old) {
+      await ready();
+      try {
+        return allocator.allocate(obj as unknown as Service, old as unknown as Service | undefined);
+      } catch (e) {
+        if (e instanceof AllocationError) {
+          throw invalid("Service", "", obj.metadata.name ?? "", e.errors);
+        }
+        throw e;
+      }
+    },
+    removed(obj) {
+      if (restored) allocator.release(obj as unknown as Service);
+    },
+  };
+}
 
 /** Jobs: the selector and pod labels on the new uid, generated once the uid exists (upstream's job strategy). */
 const jobStrategy: KindStrategy = {
@@ -165,7 +210,6 @@ const NONE: KindStrategy = {};
 export function strategyFor(info: KindInfo): KindStrategy {
   if (info.group === "" && info.kind === "Pod") return podStrategy;
   if (info.group === "" && info.kind === "Namespace") return namespaceStrategy;
-  if (info.group === "" && info.kind === "Service") return serviceStrategy;
   if (info.group === "" && info.kind === "Node") return nodeStrategy;
   if (info.group === "batch" && info.kind === "Job") return jobStrategy;
   return NONE;
