@@ -124,11 +124,17 @@ export interface ExecProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
+/** A container's cgroup counters (CRI ContainerStats' cpu and memory). */
 export interface ContainerStats {
   cpuUsageNanoCores?: number;
   cpuUsageCoreNanoSeconds: number;
   memoryWorkingSetBytes: number;
   memoryUsageBytes: number;
+  /** Anonymous memory (v2 `anon`, v1 `total_rss`), when the cgroup reports it. */
+  memoryRssBytes?: number;
+  /** Cumulative minor and major page faults, when the cgroup reports them. */
+  memoryPageFaults?: number;
+  memoryMajorPageFaults?: number;
 }
 
 /**

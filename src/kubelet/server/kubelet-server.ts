@@ -3,7 +3,8 @@
  * part the API server proxies to): HTTPS with a serving certificate from the cluster CA that
  * only accepts clients presenting a certificate signed by that CA. Routes:
  * `GET /containerLogs/NS/POD/CONTAINER`, `/exec/NS/POD/CONTAINER?command=…`,
- * `/attach/NS/POD/CONTAINER`, `/portForward/NS/POD`, and `/healthz`. Exec, attach and
+ * `/attach/NS/POD/CONTAINER`, `/portForward/NS/POD`, `/healthz`, and the Summary API
+ * `GET /stats/summary` (`?only_cpu_and_memory=true`) when given a stats provider. Exec, attach and
  * port-forward are upgrades — WebSocket (channel protocol v1–v5, or port-forward's SPDY
  * tunnel) or SPDY/3.1. Errors before an upgrade are plain text with upstream's status codes,
  * which the API server turns into a `Status`.
@@ -31,6 +32,7 @@ import {
   type CommandStreams,
   type StreamOptions,
 } from "./remote-command.ts";
+import type { StatsProvider } from "../stats/stats-provider.ts";
 import { acceptSpdy, isSpdyUpgrade, spdyCommandStreams } from "./spdy-streams.ts";
 import { WebSocketUpgrader, websocketCommandStreams } from "./websocket-streams.ts";
 
@@ -45,6 +47,8 @@ export interface KubeletServerOptions {
   host?: string;
   /** Milliseconds between liveness checks while following a log (tests shorten it). */
   followPollMs?: number;
+  /** Serves `/stats/summary`; without it the route is 404. */
+  stats?: Pick<StatsProvider, "summary">;
 }
 
 /** An error answered before any upgrade: plain text and a status code. */
@@ -58,7 +62,7 @@ class HttpError extends Error {
 }
 
 interface Route {
-  kind: "containerLogs" | "exec" | "attach" | "portForward" | "healthz";
+  kind: "containerLogs" | "exec" | "attach" | "portForward" | "healthz" | "statsSummary";
   namespace: string;
   pod: string;
   container: string;
@@ -71,6 +75,8 @@ function parseRoute(url: string): Route | undefined {
   const [kind, namespace = "", pod = "", ...rest] = parts;
   if (kind === "healthz" && parts.length === 1)
     return { kind, namespace, pod, container: "", query: u.searchParams };
+  if (kind === "stats" && namespace === "summary" && parts.length === 2)
+    return { kind: "statsSummary", namespace: "", pod: "", container: "", query: u.searchParams };
   if (kind !== "containerLogs" && kind !== "exec" && kind !== "attach" && kind !== "portForward")
     return undefined;
   if (!namespace || !pod) return undefined;
@@ -175,6 +181,15 @@ export class KubeletServer {
       sendText(res, 200, "ok");
       return;
     }
+    if (route.kind === "statsSummary") {
+      if (!this.opts.stats) throw new HttpError(404, "404 page not found");
+      if (req.method !== "GET") throw new HttpError(405, `${req.method} not allowed`);
+      const only = route.query.get("only_cpu_and_memory") === "true";
+      const body = JSON.stringify(await this.opts.stats.summary({ onlyCpuAndMemory: only }));
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+      res.end(body);
+      return;
+    }
     if (route.kind !== "containerLogs") throw new HttpError(400, "Upgrade request required");
     if (req.method !== "GET") throw new HttpError(405, `${req.method} not allowed`);
     const pod = this.pod(route.namespace, route.pod);
@@ -220,7 +235,7 @@ export class KubeletServer {
 
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const route = parseRoute(req.url ?? "/");
-    if (!route || route.kind === "healthz" || route.kind === "containerLogs")
+    if (!route || route.kind === "healthz" || route.kind === "containerLogs" || route.kind === "statsSummary")
       throw new HttpError(404, "404 page not found");
     const pod = this.pod(route.namespace, route.pod);
     const podDesc = `${route.pod}_${route.namespace}, uid ${pod.metadata.uid}`;
