@@ -226,6 +226,15 @@ export class ApiServer {
       await this.health(path.slice(1), url.searchParams.has("verbose"), res);
       return;
     }
+    // The CA, for agents joining with a node token (which carries its hash), as k3s serves it.
+    if (path === "/cacerts" && req.method === "GET") {
+      res.writeHead(200, {
+        "Content-Type": "text/plain",
+        "Content-Length": Buffer.byteLength(this.config.pki.caCert),
+      });
+      res.end(this.config.pki.caCert);
+      return;
+    }
     const user = this.authenticate(req);
     if (!user) throw unauthorized();
     if (req.method === "GET" && (path === "/api" || path === "/apis")) {

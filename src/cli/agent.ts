@@ -4,7 +4,6 @@
  * own module so a control-plane-only server never loads the runtime.
  */
 import { join } from "node:path";
-import type { ClusterPki } from "../apiserver/pki.ts";
 import type { ConnectionConfig } from "../client/rest-client.ts";
 import { Kubelet } from "../kubelet/kubelet.ts";
 import { KubeletServer } from "../kubelet/server/kubelet-server.ts";
@@ -19,7 +18,8 @@ export async function startAgent(
   connection: ConnectionConfig,
   dataDir: string,
   settings: AgentSettings,
-  pki: ClusterPki,
+  /** The cluster CA (verifies the API server's client certificate) and the agent's serving pair. */
+  tls: { ca: string; cert: string; key: string },
   signal: AbortSignal,
 ): Promise<Kubelet> {
   const images = new ImageStore(join(dataDir, "images"));
@@ -36,7 +36,7 @@ export async function startAgent(
   const streaming = new KubeletServer({
     runtime,
     pods: (ns, name) => agent.kubelet?.pods.get(ns, name),
-    tls: { ca: pki.caCert, cert: pki.kubeletCert, key: pki.kubeletKey },
+    tls,
     port: settings.kubeletPort,
     host: settings.nodeIP,
   });

@@ -5,6 +5,7 @@ const USAGE = `kites — a Kubernetes-compatible container orchestrator
 
 Usage:
   kites server [--data-dir DIR] [--port N] [--bind-address ADDR] [--datastore URL] [--disable-agent]
+  kites agent --server URL (--token T | --token-file F) [--node-name N] [--node-ip IP] [--pod-cidr CIDR]
   kites image import FILE... | ls | rm REF... | inspect REF [--data-dir DIR]
   kites sim nodes --count N [--zones Z] [--kubeconfig FILE]
   kites version
@@ -16,6 +17,11 @@ switch (cmd) {
   case "server": {
     const { serverCommand } = await import("./server.ts");
     await serverCommand(args);
+    break;
+  }
+  case "agent": {
+    const { agentCommand } = await import("./agent-command.ts");
+    await agentCommand(args);
     break;
   }
   case "image": {

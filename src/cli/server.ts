@@ -14,6 +14,7 @@ import { openBackend } from "../storage/open.ts";
 import type { ConnectionConfig } from "../client/rest-client.ts";
 import { agentUnavailable, defaultAgentSettings, startControlPlane } from "./components.ts";
 import { flagHelp, parseFlags, type FlagSpec } from "./flags.ts";
+import { ensureNodeToken, NODE_TOKEN_USER } from "./node-token.ts";
 
 const FLAGS: FlagSpec = {
   "data-dir": {
@@ -78,9 +79,11 @@ export async function serverCommand(args: string[]): Promise<void> {
   const token = adminToken(dataDir);
   // The in-process components' credentials, valid for this run only (upstream's loopback client).
   const loopbackToken = randomBytes(24).toString("hex");
+  const nodeToken = ensureNodeToken(dataDir, pki.caCert);
   const tokens = new Map([
     [token, "kites-admin"],
     [loopbackToken, "system:kites-loopback"],
+    [nodeToken.secret, NODE_TOKEN_USER],
   ]);
   const server = new ApiServer({ backend, pki, tokens, host, port });
   try {
@@ -121,7 +124,13 @@ export async function serverCommand(args: string[]): Promise<void> {
       if (flags["kubelet-port"] !== undefined) settings.kubeletPort = Number(flags["kubelet-port"]);
       try {
         const { startAgent } = await import("./agent.ts");
-        await startAgent(connection, dataDir, settings, pki, stopComponents.signal);
+        await startAgent(
+          connection,
+          dataDir,
+          settings,
+          { ca: pki.caCert, cert: pki.kubeletCert, key: pki.kubeletKey },
+          stopComponents.signal,
+        );
       } catch (e) {
         console.error(`kites server: the node agent did not start: ${(e as Error).message}`);
       }
@@ -129,6 +138,9 @@ export async function serverCommand(args: string[]): Promise<void> {
   }
   console.error(
     `kites server: ready on https://${urlHost}:${server.port} (datastore ${backend.name}) in ${Math.round(performance.now() - started)} ms`,
+  );
+  console.error(
+    `kites server: other machines join with: kites agent --server https://<this-address>:${server.port} --token-file ${join(dataDir, "node-token")} (a copy of it)`,
   );
   console.log(`export KUBECONFIG=${kubeconfig}`);
 

@@ -9,19 +9,11 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { teardownNodeNetwork } from "../../src/runtime/network/node-network.ts";
 import { kubectlMissing, startServer, type TestServer } from "./harness.ts";
+import { cleanNode, lockNode, notRoot } from "./node-harness.ts";
 
 const POD_CIDR = "10.244.200.0/24";
-const notRoot = process.getuid?.() !== 0 ? "SKIPPED: real pods need root (runc, netns, mounts)" : undefined;
-if (notRoot) console.warn(`\n*** ${notRoot} ***\n`);
-const skip = kubectlMissing() ?? notRoot;
-
-const netnsList = (): string[] =>
-  execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
-    .split("\n")
-    .map((l) => l.split(" ")[0]!)
-    .filter((n) => n.startsWith("kites-"));
+const skip = kubectlMissing() ?? notRoot();
 
 describe("real pods on the local node agent", { skip }, () => {
   let s: TestServer;
@@ -33,7 +25,9 @@ describe("real pods on the local node agent", { skip }, () => {
   const apply = (yaml: string): string => k(["apply", "-f", "-"], yaml);
   const jp = (obj: string, path: string): string => k(["get", obj, "-o", `jsonpath={${path}}`]);
 
+  let release: (() => void) | undefined;
   before(async () => {
+    release = await lockNode();
     s = await startServer({
       agent: true,
       args: ["--pod-cidr", POD_CIDR, "--node-name", "e2e-node", "--kubelet-port", "0"],
@@ -41,27 +35,16 @@ describe("real pods on the local node agent", { skip }, () => {
     k(["wait", "--for=condition=Ready", "node/e2e-node", "--timeout=60s"]);
   });
   after(async () => {
-    if (!s) return;
+    if (!s) return release?.();
     try {
       s.kubectl(["delete", "pods,deployments,configmaps", "--all", "--wait=true", "--timeout=60s"]);
     } finally {
       await s.stop({ keep: true });
       // The agent leaves running containers for a restarted agent to adopt; the test removes them.
-      const runcRoot = `${s.dataDir}/runtime/runc`;
-      const left = execFileSync("runc", ["--root", runcRoot, "list", "-q"], { encoding: "utf8" }).trim();
-      for (const id of left ? left.split("\n") : [])
-        execFileSync("runc", ["--root", runcRoot, "delete", "-f", id]);
-      for (const ns of netnsList()) execFileSync("ip", ["netns", "del", ns]);
-      const mounts = readFileSync("/proc/self/mountinfo", "utf8")
-        .split("\n")
-        .map((l) => l.split(" ")[4] ?? "")
-        .filter((m) => m.startsWith(s.dataDir))
-        .reverse();
-      for (const m of mounts) execFileSync("umount", ["-l", m]);
-      await teardownNodeNetwork({ podCIDR: POD_CIDR });
-      execFileSync("rm", ["-rf", s.dataDir]);
-      assert.deepEqual(left ? left.split("\n") : [], [], "containers left after the pods were deleted");
-      assert.deepEqual(mounts, [], "mounts left after the pods were deleted");
+      const left = await cleanNode(s.dataDir, POD_CIDR);
+      release?.();
+      assert.deepEqual(left.containers, [], "containers left after the pods were deleted");
+      assert.deepEqual(left.mounts, [], "mounts left after the pods were deleted");
     }
   });
 

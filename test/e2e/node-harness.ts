@@ -1,0 +1,88 @@
+/**
+ * @module What e2e tests with a real node agent share: one machine has one pod network
+ * (bridge `kites0`, the `kites-*` netns, kites' iptables/nftables rules), so those tests take
+ * a lock and run one at a time, and each leaves the node clean afterwards: containers the
+ * agent left for adoption, netns, mounts under its data dir, the bridge and its rules.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { setTimeout as sleep } from "node:timers/promises";
+import { teardownNodeNetwork } from "../../src/runtime/network/node-network.ts";
+
+const LOCK = "/tmp/kites-e2e-node.lock";
+
+/** Why real-pod tests cannot run here (not root), or undefined. Printed loudly. */
+export function notRoot(): string | undefined {
+  if (process.getuid?.() === 0) return undefined;
+  const msg = "SKIPPED: real pods need root (runc, netns, mounts)";
+  console.warn(`\n*** ${msg} ***\n`);
+  return msg;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Waits (up to 15 min, bounded) for the machine's pod network; returns the release. */
+export async function lockNode(): Promise<() => void> {
+  for (let i = 0; i < 1800; i++) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(`${LOCK}/pid`, String(process.pid));
+      return () => rmSync(LOCK, { recursive: true, force: true });
+    } catch {
+      // Held: by a live test process, or left by one that died.
+      let holder = 0;
+      try {
+        holder = Number(readFileSync(`${LOCK}/pid`, "utf8"));
+      } catch {
+        // being created or removed right now
+      }
+      if (holder && !alive(holder)) rmSync(LOCK, { recursive: true, force: true });
+      else await sleep(500);
+    }
+  }
+  throw new Error(`the node lock ${LOCK} stayed held for 15 minutes`);
+}
+
+/** The `kites-*` network namespaces on this machine. */
+export const podNetnsList = (): string[] =>
+  execFileSync("ip", ["netns", "list"], { encoding: "utf8" })
+    .split("\n")
+    .map((l) => l.split(" ")[0]!)
+    .filter((n) => n.startsWith("kites-"));
+
+/**
+ * Removes what an agent with data dir `dataDir` left: its runc containers, the pod netns,
+ * mounts under the dir, the bridge and its rules, then the dir. Returns what had been left
+ * (containers and mounts), for the test to assert on after cleaning.
+ */
+export async function cleanNode(
+  dataDir: string,
+  podCIDR: string,
+): Promise<{ containers: string[]; mounts: string[] }> {
+  const runcRoot = `${dataDir}/runtime/runc`;
+  let containers: string[] = [];
+  try {
+    const out = execFileSync("runc", ["--root", runcRoot, "list", "-q"], { encoding: "utf8" }).trim();
+    containers = out ? out.split("\n") : [];
+  } catch {
+    // no runc state: nothing ran
+  }
+  for (const id of containers) execFileSync("runc", ["--root", runcRoot, "delete", "-f", id]);
+  for (const ns of podNetnsList()) execFileSync("ip", ["netns", "del", ns]);
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((m) => m.startsWith(dataDir))
+    .reverse();
+  for (const m of mounts) execFileSync("umount", ["-l", m]);
+  await teardownNodeNetwork({ podCIDR });
+  rmSync(dataDir, { recursive: true, force: true });
+  return { containers, mounts };
+}
