@@ -101,10 +101,17 @@ const TYPE_TEXT: Record<FieldErrorType, string> = {
   InternalError: "Internal error",
 };
 
-/** Prints a value the way upstream's field errors do: strings quoted, numbers and bools bare. */
+/**
+ * Prints a value the way upstream's field errors do (Go's `%q`, `%v` and `%#v`): strings
+ * quoted, numbers and bools bare, string lists in Go syntax (`[]string{"a", "b"}`); other
+ * objects, whose Go type we do not know here, as JSON.
+ */
 function printValue(v: unknown): string {
   if (typeof v === "string") return JSON.stringify(v);
   if (v === null || v === undefined) return "null";
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) {
+    return `[]string{${v.map((x) => JSON.stringify(x)).join(", ")}}`;
+  }
   if (typeof v === "object") return JSON.stringify(v);
   return String(v);
 }

@@ -1,6 +1,7 @@
 /**
  * @module What a fresh cluster starts with, created through the registry like any other
  * object: the `default`, `kube-system`, `kube-public` and `kube-node-lease` namespaces; the
+ * built-in `system-node-critical` and `system-cluster-critical` PriorityClasses; the
  * `default/kubernetes` Service (10.96.0.1:443) whose Endpoints and EndpointSlice name the API
  * server's address, kept true at every start as upstream's endpoint reconciler does; and the
  * `kube-system/kube-dns` Service at 10.96.0.10 that pods' resolv.conf points at (the cluster
@@ -9,6 +10,7 @@
 import { kindByGroupResource } from "../api/kinds.ts";
 import type { KubeObject } from "../api/object.ts";
 import { isAlreadyExists, isNotFound } from "../api/status-error.ts";
+import { SYSTEM_PRIORITY_CLASSES } from "./admission/priority.ts";
 import type { ApiServer } from "./server.ts";
 
 export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
@@ -32,7 +34,7 @@ async function createIfMissing(
   }
 }
 
-/** Creates the system namespaces that do not exist yet. */
+/** Creates the system namespaces, and the built-in PriorityClasses, that do not exist yet. */
 export async function ensureSystemNamespaces(server: ApiServer): Promise<void> {
   for (const name of SYSTEM_NAMESPACES) {
     await createIfMissing(server, "namespaces", "", {
@@ -40,6 +42,15 @@ export async function ensureSystemNamespaces(server: ApiServer): Promise<void> {
       kind: "Namespace",
       metadata: { name },
     });
+  }
+  for (const { name, value } of SYSTEM_PRIORITY_CLASSES) {
+    await createIfMissing(server, "priorityclasses", "scheduling.k8s.io", {
+      apiVersion: "scheduling.k8s.io/v1",
+      kind: "PriorityClass",
+      metadata: { name },
+      value,
+      description: "Used for system critical pods that must not be moved from their current node.",
+    } as KubeObject);
   }
 }
 

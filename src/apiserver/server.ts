@@ -20,7 +20,8 @@ import { OpenApi } from "./openapi.ts";
 import { codecFor } from "./registry/codec.ts";
 import { ResourceStore } from "./registry/store.ts";
 import { ServiceAllocator } from "./registry/service-allocator.ts";
-import { serviceStrategy, type KindStrategy } from "./registry/strategies.ts";
+import { serviceStrategy, strategyFor, type KindStrategy } from "./registry/strategies.ts";
+import { admitPodPriority } from "./admission/priority.ts";
 import { ApiMetrics } from "./metrics.ts";
 import { parseRequestInfo, type RequestInfo } from "./request-info.ts";
 import { ResourceHandler } from "./resource-handler.ts";
@@ -130,11 +131,22 @@ export class ApiServer {
         cache,
         rulesFor(info),
         (ns, k) => this.admitNamespace(ns, k),
-        info.group === "" && info.resource === "services" ? this.serviceStrategy(info) : undefined,
+        this.stateStrategy(info),
       );
       this.stores.set(info, s);
     }
     return s;
+  }
+
+  /** The strategy of a kind whose writes need this server's state; undefined for the static ones. */
+  private stateStrategy(info: KindInfo): KindStrategy | undefined {
+    if (info.group !== "") return undefined;
+    if (info.resource === "services") return this.serviceStrategy(info);
+    if (info.resource === "pods") {
+      const classes = kindByGroupResource("scheduling.k8s.io", "priorityclasses")!;
+      return { ...strategyFor(info), admit: (obj) => admitPodPriority(obj, this.store(classes)) };
+    }
+    return undefined;
   }
 
   /** Services get their cluster IP and node ports from this server's allocator, restored from storage. */

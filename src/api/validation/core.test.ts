@@ -251,7 +251,7 @@ test("Service update: clusterIP may not change", () => {
   const old = service({ clusterIP: "10.96.0.20", ports: [{ port: 80 }] });
   const now = service({ clusterIP: "10.96.0.21", ports: [{ port: 80 }] });
   assert.deepEqual(update(now, old), [
-    `spec.clusterIPs[0]: Invalid value: ["10.96.0.21"]: may not change once set`,
+    `spec.clusterIPs[0]: Invalid value: []string{"10.96.0.21"}: may not change once set`,
   ]);
 });
 

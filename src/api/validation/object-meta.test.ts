@@ -160,7 +160,7 @@ test("validateFinalizers: qualified names, orphan with foregroundDeletion, dupli
   const p = META.child("finalizers");
   assert.deepEqual(validateFinalizers(["kubernetes", "example.com/x", "example.com/x"], p), []);
   assert.deepEqual(msgs(validateFinalizers(["orphan", "foregroundDeletion"], p)), [
-    'metadata.finalizers: Invalid value: ["orphan","foregroundDeletion"]: finalizer orphan and foregroundDeletion cannot be both set',
+    'metadata.finalizers: Invalid value: []string{"orphan", "foregroundDeletion"}: finalizer orphan and foregroundDeletion cannot be both set',
   ]);
   assert.equal(validateFinalizers(["a/b/c"], p).length, 1);
 });

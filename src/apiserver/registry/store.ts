@@ -155,6 +155,7 @@ export class ResourceStore {
       tracksGeneration: this.info.generation !== "none",
     });
     this.strategy.prepareForCreate?.(obj);
+    await this.strategy.admit?.(obj);
     dropEmptyMetadata(obj.metadata);
     obj.metadata.managedFields = this.trackOwnership(undefined, obj, opts).metadata.managedFields;
     const name = obj.metadata.name ?? "";

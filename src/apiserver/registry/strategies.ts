@@ -32,6 +32,8 @@ export interface KindStrategy {
   holdDelete?(obj: KubeObject, now: Date): KubeObject | undefined;
   /** Whether an object marked for deletion with no metadata finalizers left may go (default yes). */
   mayRemove?(obj: KubeObject): boolean;
+  /** Mutating admission on create, after the prepare step and before validation (pods' priority). */
+  admit?(obj: KubeObject): Promise<void>;
   /**
    * Reserves what the server hands out (a Service's cluster IP and node ports) after the
    * strategy's prepare step and before validation; the store commits it once the write is
