@@ -47,6 +47,8 @@ export async function setupPodNetwork(o: {
     await tryRun(IP, ["-n", netns, "link", "del", "eth0"]);
     await run(IP, ["link", "add", hostVeth, "type", "veth", "peer", "name", "eth0", "netns", netns]);
     await run(IP, ["link", "set", hostVeth, "master", o.bridge, "up"]);
+    // Hairpin: a pod reaching its own Service address may be sent back to itself by the proxy.
+    await run(IP, ["link", "set", hostVeth, "type", "bridge_slave", "hairpin", "on"]);
     await run(IP, ["-n", netns, "addr", "add", `${o.ip}/${o.prefix}`, "dev", "eth0"]);
     await run(IP, ["-n", netns, "link", "set", "eth0", "up"]);
     await run(IP, ["-n", netns, "route", "replace", "default", "via", o.gateway, "dev", "eth0"]);
