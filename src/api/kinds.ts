@@ -400,6 +400,14 @@ const SPECS: readonly KindSpec[] = [
   def("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", true, {
     generation: "content-or-labels",
   }),
+  // networking.k8s.io/v1
+  def("networking.k8s.io/v1", "Ingress", "ingresses", true, {
+    shortNames: ["ing"],
+    storagePrefix: "ingress",
+    subresources: [statusSub("Ingress")],
+    generation: "spec",
+  }),
+  def("networking.k8s.io/v1", "IngressClass", "ingressclasses", false, { generation: "spec" }),
   // scheduling.k8s.io/v1
   def("scheduling.k8s.io/v1", "PriorityClass", "priorityclasses", false, {
     shortNames: ["pc"],

@@ -7,6 +7,7 @@ import type { KindRules } from "./object.ts";
 import { appsRules } from "./validation/apps.ts";
 import { batchRules } from "./validation/batch.ts";
 import { coreRules } from "./validation/core.ts";
+import { networkingRules } from "./validation/networking.ts";
 import { otherRules } from "./validation/other.ts";
 
 const BY_GROUP: Record<string, Record<string, KindRules>> = {
@@ -17,6 +18,7 @@ const BY_GROUP: Record<string, Record<string, KindRules>> = {
   "coordination.k8s.io": otherRules,
   "scheduling.k8s.io": otherRules,
   "events.k8s.io": otherRules,
+  "networking.k8s.io": networkingRules,
 };
 
 /** The rules of a kind, or undefined when it has none (it is then stored as sent). */

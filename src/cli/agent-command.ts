@@ -32,6 +32,14 @@ const FLAGS: FlagSpec = {
     type: "number",
     help: "port of the agent's streaming server (default 10250; 0: any free)",
   },
+  "ingress-http-port": {
+    type: "number",
+    help: "HTTP port of the node's Ingress controller (default 80; 0: any free)",
+  },
+  "ingress-https-port": {
+    type: "number",
+    help: "HTTPS port of the node's Ingress controller (default 443; 0: any free)",
+  },
   help: { type: "boolean", help: "show this help" },
 };
 
@@ -110,6 +118,9 @@ export async function agentCommand(args: string[]): Promise<void> {
   if (flags["node-ip"]) settings.nodeIP = String(flags["node-ip"]);
   if (flags["pod-cidr"]) settings.podCIDR = String(flags["pod-cidr"]);
   if (flags["kubelet-port"] !== undefined) settings.kubeletPort = Number(flags["kubelet-port"]);
+  if (flags["ingress-http-port"] !== undefined) settings.ingressHttpPort = Number(flags["ingress-http-port"]);
+  if (flags["ingress-https-port"] !== undefined)
+    settings.ingressHttpsPort = Number(flags["ingress-https-port"]);
   const connection: ConnectionConfig = { server, ca, token: token.secret };
   const stop = new AbortController();
   setMaxListeners(0, stop.signal);

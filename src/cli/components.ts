@@ -21,6 +21,9 @@ export interface AgentSettings {
   controlPlane: boolean;
   /** Port of the agent's streaming server (upstream's 10250; 0 picks a free one). */
   kubeletPort: number;
+  /** Ports of the Ingress controller on the node (80 and 443; 0 picks a free one). */
+  ingressHttpPort: number;
+  ingressHttpsPort: number;
 }
 
 export const defaultAgentSettings = (): AgentSettings => ({
@@ -29,6 +32,8 @@ export const defaultAgentSettings = (): AgentSettings => ({
   podCIDR: "10.244.0.0/24",
   controlPlane: true,
   kubeletPort: 10250,
+  ingressHttpPort: 80,
+  ingressHttpsPort: 443,
 });
 
 /** Why this machine cannot run pods, or undefined when it can. */

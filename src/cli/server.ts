@@ -37,6 +37,14 @@ const FLAGS: FlagSpec = {
     help: "port of the node agent's streaming server (default 10250; 0: any free)",
   },
   "pod-cidr": { type: "string", help: "pod addresses of this node (default 10.244.0.0/24)" },
+  "ingress-http-port": {
+    type: "number",
+    help: "HTTP port of the node's Ingress controller (default 80; 0: any free)",
+  },
+  "ingress-https-port": {
+    type: "number",
+    help: "HTTPS port of the node's Ingress controller (default 443; 0: any free)",
+  },
   help: { type: "boolean", help: "show this help" },
 };
 
@@ -122,6 +130,10 @@ export async function serverCommand(args: string[]): Promise<void> {
       if (flags["node-ip"]) settings.nodeIP = String(flags["node-ip"]);
       if (flags["pod-cidr"]) settings.podCIDR = String(flags["pod-cidr"]);
       if (flags["kubelet-port"] !== undefined) settings.kubeletPort = Number(flags["kubelet-port"]);
+      if (flags["ingress-http-port"] !== undefined)
+        settings.ingressHttpPort = Number(flags["ingress-http-port"]);
+      if (flags["ingress-https-port"] !== undefined)
+        settings.ingressHttpsPort = Number(flags["ingress-https-port"]);
       try {
         const { startAgent } = await import("./agent.ts");
         await startAgent(

@@ -185,7 +185,8 @@ export class RuncRuntime implements ContainerRuntime {
     return readJson<SandboxRecord>(join(this.sandboxDir(uid), "sandbox.json"));
   }
 
-  private ensureNodeNetwork(): Promise<{ bridge: string; gateway: string }> {
+  /** The node's bridge and gateway address, set up on first use (pods, or the agent's DNS). */
+  ensureNodeNetwork(): Promise<{ bridge: string; gateway: string }> {
     if (!this.nodeNet) {
       this.nodeNet = setupNodeNetwork(this.opts.network);
       this.nodeNet.catch(() => (this.nodeNet = undefined));

@@ -9,6 +9,7 @@ import type * as coordinationv1 from "./coordination-v1.ts";
 import type * as corev1 from "./core-v1.ts";
 import type * as discoveryv1 from "./discovery-v1.ts";
 import type * as eventsv1 from "./events-v1.ts";
+import type * as networkingv1 from "./networking-v1.ts";
 import type * as schedulingv1 from "./scheduling-v1.ts";
 
 export type * as appsv1 from "./apps-v1.ts";
@@ -19,6 +20,7 @@ export type * as corev1 from "./core-v1.ts";
 export type * as discoveryv1 from "./discovery-v1.ts";
 export type * as eventsv1 from "./events-v1.ts";
 export type * as metav1 from "./meta-v1.ts";
+export type * as networkingv1 from "./networking-v1.ts";
 export type * as policyv1 from "./policy-v1.ts";
 export type * as schedulingv1 from "./scheduling-v1.ts";
 
@@ -44,4 +46,6 @@ export type KnownObject =
   | batchv1.Job
   | batchv1.CronJob
   | discoveryv1.EndpointSlice
-  | schedulingv1.PriorityClass;
+  | schedulingv1.PriorityClass
+  | networkingv1.Ingress
+  | networkingv1.IngressClass;

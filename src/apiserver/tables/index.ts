@@ -16,7 +16,13 @@ import {
   serviceAccountPrinter,
 } from "./core.ts";
 import { eventPrinter, eventsV1Printer } from "./events.ts";
-import { endpointSlicePrinter, endpointsPrinter, servicePrinter } from "./network.ts";
+import {
+  endpointSlicePrinter,
+  ingressPrinter,
+  ingressClassPrinter,
+  endpointsPrinter,
+  servicePrinter,
+} from "./network.ts";
 import { podPrinter } from "./pods.ts";
 import { defaultPrinter, type TablePrinter } from "./table.ts";
 import {
@@ -70,6 +76,8 @@ const PRINTERS = new Map<string, TablePrinter>([
   ["events.k8s.io/Event", eventsV1Printer],
   ["coordination.k8s.io/Lease", leasePrinter],
   ["discovery.k8s.io/EndpointSlice", endpointSlicePrinter],
+  ["networking.k8s.io/Ingress", ingressPrinter],
+  ["networking.k8s.io/IngressClass", ingressClassPrinter],
   ["scheduling.k8s.io/PriorityClass", priorityClassPrinter],
   ["apps/Deployment", deploymentPrinter],
   ["apps/ReplicaSet", replicaSetPrinter],

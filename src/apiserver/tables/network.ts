@@ -5,6 +5,7 @@
  */
 import type { Endpoints, Service, ServicePort } from "../../api/types/core-v1.ts";
 import type { EndpointSlice } from "../../api/types/discovery-v1.ts";
+import type { Ingress, IngressClass } from "../../api/types/networking-v1.ts";
 import { formatLabels } from "./labels.ts";
 import {
   AGE_COLUMN,
@@ -176,4 +177,62 @@ export const endpointSlicePrinter: TablePrinter = printer<EndpointSlice>({
     sliceEndpoints(s),
     age(s, now),
   ],
+});
+
+function ingressHosts(ing: Ingress): string {
+  const rules = ing.spec?.rules ?? [];
+  const list: string[] = [];
+  for (const r of rules) {
+    if (list.length === LIST_MAX) break;
+    list.push(r.host || "*");
+  }
+  return rules.length ? listWithMore(list, rules.length, LIST_MAX) : "*";
+}
+
+function ingressAddress(ing: Ingress): string {
+  const out: string[] = [];
+  for (const i of ing.status?.loadBalancer?.ingress ?? []) {
+    if (i.ip) out.push(i.ip);
+    else if (i.hostname) out.push(i.hostname);
+  }
+  return out.join(",");
+}
+
+/** Ingress: NAME CLASS HOSTS ADDRESS PORTS AGE (PORTS is `80, 443` when TLS is set, as upstream). */
+export const ingressPrinter: TablePrinter = printer<Ingress>({
+  columns: columns(
+    nameColumn(),
+    column(
+      "Class",
+      "string",
+      "The name of the IngressClass resource that should be used for additional configuration",
+    ),
+    column("Hosts", "string", "Hosts that incoming requests are matched against before the ingress rule"),
+    column("Address", "string", "Address is a list containing ingress points for the load-balancer"),
+    column("Ports", "string", "Ports of TLS configurations that open"),
+    AGE_COLUMN,
+  ),
+  cells: (ing, now) => [
+    ing.metadata.name ?? "",
+    ing.spec?.ingressClassName ?? "<none>",
+    ingressHosts(ing),
+    ingressAddress(ing),
+    ing.spec?.tls?.length ? "80, 443" : "80",
+    age(ing, now),
+  ],
+});
+
+/** IngressClass: NAME CONTROLLER PARAMETERS AGE. */
+export const ingressClassPrinter: TablePrinter = printer<IngressClass>({
+  columns: columns(
+    nameColumn(),
+    column("Controller", "string", "Controller that is responsible for handling this class"),
+    column("Parameters", "string", "A reference to a resource with additional parameters"),
+    AGE_COLUMN,
+  ),
+  cells: (ic, now) => {
+    const p = ic.spec?.parameters;
+    const params = p ? `${p.apiGroup ? `${p.apiGroup}/` : ""}${p.kind}/${p.name}` : "<none>";
+    return [ic.metadata.name ?? "", ic.spec?.controller ?? "", params, age(ic, now)];
+  },
 });
