@@ -27,6 +27,14 @@ async function createIfMissing(
   obj: KubeObject,
 ): Promise<void> {
   const store = server.store(kindByGroupResource(group, resource)!);
+  // Look first: creating an existing Service again fails in its IP allocation (Invalid)
+  // before the datastore could answer AlreadyExists.
+  try {
+    await store.get(obj.metadata.namespace ?? "", obj.metadata.name ?? "");
+    return;
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
   try {
     await store.create(obj.metadata.namespace ?? "", obj);
   } catch (e) {

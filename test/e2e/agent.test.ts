@@ -50,6 +50,10 @@ describe("kites agent joins a remote server", { skip }, () => {
         POD_CIDR,
         "--kubelet-port",
         "0",
+        "--ingress-http-port",
+        "0",
+        "--ingress-https-port",
+        "0",
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );

@@ -2,12 +2,14 @@
  * @module What e2e tests with a real node agent share: one machine has one pod network
  * (bridge `kites0`, the `kites-*` netns, kites' iptables/nftables rules), so those tests take
  * a lock and run one at a time, and each leaves the node clean afterwards: containers the
- * agent left for adoption, netns, mounts under its data dir, the bridge and its rules.
+ * agent left for adoption, netns, mounts under its data dir, the bridge and its rules, the
+ * service proxy's nftables table.
  */
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { teardownNodeNetwork } from "../../src/runtime/network/node-network.ts";
+import { netnsName } from "../../src/runtime/network/pod-network.ts";
 
 const LOCK = "/tmp/kites-e2e-node.lock";
 
@@ -75,7 +77,12 @@ export async function cleanNode(
     // no runc state: nothing ran
   }
   for (const id of containers) execFileSync("runc", ["--root", runcRoot, "delete", "-f", id]);
-  for (const ns of podNetnsList()) execFileSync("ip", ["netns", "del", ns]);
+  // Only this agent's pods' namespaces (`kites-<uid prefix>`): other tests' stay.
+  const sandboxes = `${dataDir}/runtime/sandboxes`;
+  const mine = existsSync(sandboxes) ? readdirSync(sandboxes).map((uid) => netnsName(uid)) : [];
+  for (const ns of podNetnsList().filter((n) => mine.includes(n))) {
+    spawnSync("ip", ["netns", "del", ns], { stdio: "ignore" });
+  }
   const mounts = readFileSync("/proc/self/mountinfo", "utf8")
     .split("\n")
     .map((l) => l.split(" ")[4] ?? "")
@@ -83,6 +90,8 @@ export async function cleanNode(
     .reverse();
   for (const m of mounts) execFileSync("umount", ["-l", m]);
   await teardownNodeNetwork({ podCIDR });
+  // The service proxy's rules stay when an agent stops (pods keep working, as kube-proxy's do).
+  spawnSync("nft", ["delete", "table", "ip", "kites-proxy"], { stdio: "ignore" });
   rmSync(dataDir, { recursive: true, force: true });
   return { containers, mounts };
 }

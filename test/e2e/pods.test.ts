@@ -30,7 +30,10 @@ describe("real pods on the local node agent", { skip }, () => {
     release = await lockNode();
     s = await startServer({
       agent: true,
-      args: ["--pod-cidr", POD_CIDR, "--node-name", "e2e-node", "--kubelet-port", "0"],
+      args: [
+        ...["--pod-cidr", POD_CIDR, "--node-name", "e2e-node", "--kubelet-port", "0"],
+        ...["--ingress-http-port", "0", "--ingress-https-port", "0"],
+      ],
     });
     k(["wait", "--for=condition=Ready", "node/e2e-node", "--timeout=60s"]);
   });

@@ -10,7 +10,7 @@
 import { type FieldError, FieldPath, invalidValue, notSupported, required } from "../field-errors.ts";
 import { type KindRules, kindRules } from "../object.ts";
 import type { Ingress, IngressBackend, IngressClass } from "../types/networking-v1.ts";
-import { isDNS1123Label, isDNS1123Subdomain, isValidIP, nameIsDNSSubdomain, parseableIP } from "./names.ts";
+import { isDNS1123Label, isDNS1123Subdomain, nameIsDNSSubdomain, parseableIP } from "./names.ts";
 import { validateImmutableField, validateObjectMeta, validateObjectMetaUpdate } from "./object-meta.ts";
 
 const META = FieldPath.root("metadata");
@@ -22,8 +22,7 @@ const WILDCARD_MSG =
   "a wildcard DNS-1123 subdomain must start with '*.', followed by a valid DNS subdomain, which must consist of lower case alphanumeric characters, '-' or '.' and end with an alphanumeric character (e.g. '*.example.com', regex used for validation is '\\*\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
 
 function validateHost(host: string, path: FieldPath): FieldError[] {
-  if (parseableIP(host) || isValidIP(host))
-    return [invalidValue(path, host, "must be a DNS name, not an IP address")];
+  if (parseableIP(host)) return [invalidValue(path, host, "must be a DNS name, not an IP address")];
   if (host.startsWith("*.")) {
     return isDNS1123Subdomain(host.slice(2)) ? [] : [invalidValue(path, host, WILDCARD_MSG)];
   }
