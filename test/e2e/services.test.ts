@@ -13,7 +13,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { connect, type TLSSocket } from "node:tls";
+import type { TLSSocket } from "node:tls";
 import { after, before, describe, it } from "node:test";
 import { kubectlMissing, startServer, type TestServer } from "./harness.ts";
 import { cleanNode, lockNode, notRoot } from "./node-harness.ts";
