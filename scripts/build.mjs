@@ -10,9 +10,13 @@ import { newestSource } from "./src-freshness.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const started = newestSource(root);
-const tsc = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")], {
-  stdio: "inherit",
-});
+const tsc = spawnSync(
+  process.execPath,
+  [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.build.json")],
+  {
+    stdio: "inherit",
+  },
+);
 function copyJson(dir) {
   for (const name of readdirSync(dir)) {
     const p = join(dir, name);

@@ -1,0 +1,18 @@
+/**
+ * @module bench/network: the issue's network benchmark, part by part in one run — cluster
+ * DNS queries/s per core (dns.ts), the service proxy's rule sync when 5,000 Services exist
+ * (proxy-sync.ts, needs root), and the Ingress beside Debian's nginx as a reverse proxy
+ * (ingress.ts). Each part also runs alone (`node --import tsx bench/network/dns.ts`). The
+ * pod-IP vs ClusterIP latency comparison through a real node is not written yet.
+ * Prints each part's figures and, last, one JSON line with all of them.
+ */
+import { runDnsBench } from "./dns.ts";
+import { runIngressBench } from "./ingress.ts";
+import { benchProxySync } from "./proxy-sync.ts";
+
+const out: Record<string, unknown> = {};
+out.dns = await runDnsBench();
+if (process.getuid?.() === 0) out.proxySync = await benchProxySync();
+else console.warn("*** SKIPPED proxy-sync: it needs root (a network namespace and nft) ***");
+out.ingress = await runIngressBench();
+console.log(JSON.stringify(out));
