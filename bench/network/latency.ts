@@ -1,0 +1,166 @@
+/**
+ * @module bench/network part: what a ClusterIP costs. A real `kites server` with its node
+ * agent runs a busybox httpd pod behind a ClusterIP Service; wrk (Debian) on the node loads
+ * the pod by its IP and then through the Service's cluster IP (kernel DNAT by the service
+ * proxy), alternating twice; prints requests/s and p50/p99 of each and the latency ratio.
+ * busybox httpd closes every connection, so each request is a new connection and pays the
+ * DNAT's connection tracking — the per-connection cost of the proxy. Needs root.
+ * `node --import tsx bench/network/latency.ts [--seconds S]`
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { cleanNode, lockNode } from "../../test/e2e/node-harness.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const POD_CIDR = "10.244.211.0/24";
+
+interface Phase {
+  target: string;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+export interface LatencyResult {
+  phases: Phase[];
+  podIP: { rps: number; p50Ms: number; p99Ms: number };
+  clusterIP: { rps: number; p50Ms: number; p99Ms: number };
+  p50Ratio: number;
+  p99Ratio: number;
+}
+
+const unit = (v: string, u: string): number => Number(v) * (u === "us" ? 0.001 : u === "s" ? 1000 : 1);
+
+function wrk(url: string, seconds: number): Promise<Omit<Phase, "target">> {
+  return new Promise((resolve, reject) => {
+    const p = spawn("wrk", ["-t1", "-c8", `-d${seconds}s`, "--latency", url]);
+    let out = "";
+    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    p.on("error", reject);
+    p.on("exit", (code) => {
+      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      const p50 = /\s50%\s+([\d.]+)(us|ms|s)/.exec(out);
+      const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
+      if (code !== 0 || !rps || !p50 || !p99) return reject(new Error(`wrk ${url}: ${out}`));
+      resolve({ rps: Number(rps[1]), p50Ms: unit(p50[1]!, p50[2]!), p99Ms: unit(p99[1]!, p99[2]!) });
+    });
+  });
+}
+
+export async function runLatencyBench(opts: { seconds?: number } = {}): Promise<LatencyResult> {
+  if (spawnSync("wrk", ["--version"]).error) {
+    spawnSync("apt-get", ["install", "-y", "-qq", "wrk"], { stdio: "ignore" });
+  }
+  const seconds = opts.seconds ?? 5;
+  // One machine, one pod network: wait for any e2e test using it.
+  const release = await lockNode();
+  const dataDir = mkdtempSync(join(tmpdir(), "kites-bench-latency-"));
+  const server: ChildProcess = spawn(
+    join(ROOT, "bin/kites"),
+    [
+      ...["server", "--data-dir", dataDir, "--port", "0", "--pod-cidr", POD_CIDR, "--node-name", "bench-net"],
+      ...["--kubelet-port", "0", "--ingress-http-port", "0", "--ingress-https-port", "0"],
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const kubeconfig = await new Promise<string>((resolve, reject) => {
+    let out = "";
+    const t = setTimeout(() => reject(new Error("server not ready in 60 s")), 60_000);
+    server.stdout!.on("data", (d: Buffer) => {
+      out += d.toString();
+      const m = /export KUBECONFIG=(\S+)/.exec(out);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]!);
+      }
+    });
+    server.stderr!.resume();
+    server.once("exit", (c) => reject(new Error(`server exited ${c}`)));
+  });
+  const k = (args: string[], stdin?: string): string => {
+    const r = spawnSync("kubectl", args, {
+      encoding: "utf8",
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+      ...(stdin ? { input: stdin } : {}),
+      timeout: 120_000,
+    });
+    if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+  };
+  try {
+    k(["wait", "--for=condition=Ready", "node/bench-net", "--timeout=60s"]);
+    k(
+      ["apply", "-f", "-"],
+      `apiVersion: v1
+kind: Pod
+metadata: {name: web, labels: {app: web}}
+spec:
+  containers:
+  - name: httpd
+    image: busybox
+    command: ["sh", "-c", "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80, targetPort: 8080}]
+`,
+    );
+    k(["wait", "--for=condition=Ready", "pod/web", "--timeout=90s"]);
+    const podIP = k(["get", "pod", "web", "-o", "jsonpath={.status.podIP}"]);
+    const vip = k(["get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}"]);
+    const phases: Phase[] = [];
+    for (let round = 0; round < 2; round++) {
+      phases.push({ target: "pod IP", ...(await wrk(`http://${podIP}:8080/`, seconds)) });
+      phases.push({ target: "cluster IP", ...(await wrk(`http://${vip}:80/`, seconds)) });
+    }
+    const avg = (t: string, f: keyof Omit<Phase, "target">): number => {
+      const xs = phases.filter((p) => p.target === t).map((p) => p[f]);
+      return Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000;
+    };
+    const summary = (t: string): LatencyResult["podIP"] => ({
+      rps: avg(t, "rps"),
+      p50Ms: avg(t, "p50Ms"),
+      p99Ms: avg(t, "p99Ms"),
+    });
+    const pod = summary("pod IP");
+    const svc = summary("cluster IP");
+    for (const p of phases) {
+      console.log(`${p.target.padEnd(10)} ${p.rps} req/s  p50 ${p.p50Ms} ms  p99 ${p.p99Ms} ms`);
+    }
+    const result: LatencyResult = {
+      phases,
+      podIP: pod,
+      clusterIP: svc,
+      p50Ratio: Math.round((svc.p50Ms / pod.p50Ms) * 1000) / 1000,
+      p99Ratio: Math.round((svc.p99Ms / pod.p99Ms) * 1000) / 1000,
+    };
+    console.log(
+      `cluster IP ÷ pod IP latency: p50 ${result.p50Ratio}×, p99 ${result.p99Ratio}× (goal: < 1.05×)`,
+    );
+    return result;
+  } finally {
+    spawnSync("kubectl", ["delete", "pod,svc", "web", "--wait=true", "--timeout=60s"], {
+      env: { ...process.env, KUBECONFIG: kubeconfig },
+      stdio: "ignore",
+    });
+    if (server.exitCode === null) {
+      const gone = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      await gone;
+    }
+    await cleanNode(dataDir, POD_CIDR);
+    release();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf("--seconds");
+  const r = await runLatencyBench(i > 0 ? { seconds: Number(process.argv[i + 1]) } : {});
+  console.log(JSON.stringify(r));
+}
