@@ -22,6 +22,8 @@ interface Phase {
   rps: number;
   p50Ms: number;
   p99Ms: number;
+  /** wrk's socket errors (connect, read, write, timeout): requests not in the latency figures. */
+  errors: number;
 }
 export interface LatencyResult {
   phases: Phase[];
@@ -44,7 +46,9 @@ function wrk(url: string, seconds: number): Promise<Omit<Phase, "target">> {
       const p50 = /\s50%\s+([\d.]+)(us|ms|s)/.exec(out);
       const p99 = /\s99%\s+([\d.]+)(us|ms|s)/.exec(out);
       if (code !== 0 || !rps || !p50 || !p99) return reject(new Error(`wrk ${url}: ${out}`));
-      resolve({ rps: Number(rps[1]), p50Ms: unit(p50[1]!, p50[2]!), p99Ms: unit(p99[1]!, p99[2]!) });
+      const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      const errors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
+      resolve({ rps: Number(rps[1]), p50Ms: unit(p50[1]!, p50[2]!), p99Ms: unit(p99[1]!, p99[2]!), errors });
     });
   });
 }
@@ -119,7 +123,7 @@ spec:
       phases.push({ target: "pod IP", ...(await wrk(`http://${podIP}:8080/`, seconds)) });
       phases.push({ target: "cluster IP", ...(await wrk(`http://${vip}:80/`, seconds)) });
     }
-    const avg = (t: string, f: keyof Omit<Phase, "target">): number => {
+    const avg = (t: string, f: "rps" | "p50Ms" | "p99Ms"): number => {
       const xs = phases.filter((p) => p.target === t).map((p) => p[f]);
       return Math.round((xs.reduce((a, b) => a + b, 0) / xs.length) * 1000) / 1000;
     };
@@ -131,7 +135,9 @@ spec:
     const pod = summary("pod IP");
     const svc = summary("cluster IP");
     for (const p of phases) {
-      console.log(`${p.target.padEnd(10)} ${p.rps} req/s  p50 ${p.p50Ms} ms  p99 ${p.p99Ms} ms`);
+      console.log(
+        `${p.target.padEnd(10)} ${p.rps} req/s  p50 ${p.p50Ms} ms  p99 ${p.p99Ms} ms  socket errors ${p.errors}`,
+      );
     }
     const result: LatencyResult = {
       phases,
