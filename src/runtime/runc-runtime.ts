@@ -31,7 +31,7 @@ import { buildSpec, DEFAULT_NOFILE } from "./oci/spec.ts";
 import { resolveUser } from "./oci/user.ts";
 import { conmonCreate, CONMON_BINARY } from "./runc/conmon.ts";
 import { Runc, type RuncState } from "./runc/runc.ts";
-import { CGROUP_V2, oomKilled, parseKeyValues, readUsage } from "./runc/cgroups.ts";
+import { oomKilled, readCgroupUsage } from "./runc/cgroups.ts";
 import { runcExec, runcExecSync } from "./runc/exec.ts";
 import { createSandboxNamespaces, removeSandboxNamespaces } from "./runc/sandbox-namespaces.ts";
 import { Ipam } from "./network/ipam.ts";
@@ -525,7 +525,7 @@ export class RuncRuntime implements ContainerRuntime {
   async containerStats(id: string): Promise<ContainerStats | undefined> {
     const meta = await this.readMeta(id);
     if (!meta) return undefined;
-    const [usage, extras] = await Promise.all([readUsage(meta.cgroupsPath), memoryExtras(meta.cgroupsPath)]);
+    const usage = await readCgroupUsage(meta.cgroupsPath);
     if (!usage) return undefined;
     const now = process.hrtime.bigint();
     const prev = this.lastCpu.get(id);
@@ -534,8 +534,10 @@ export class RuncRuntime implements ContainerRuntime {
       cpuUsageCoreNanoSeconds: usage.cpuUsageNanos,
       memoryWorkingSetBytes: usage.memoryWorkingSetBytes,
       memoryUsageBytes: usage.memoryUsageBytes,
-      ...extras,
     };
+    if (usage.memoryRssBytes !== undefined) stats.memoryRssBytes = usage.memoryRssBytes;
+    if (usage.memoryPageFaults !== undefined) stats.memoryPageFaults = usage.memoryPageFaults;
+    if (usage.memoryMajorPageFaults !== undefined) stats.memoryMajorPageFaults = usage.memoryMajorPageFaults;
     if (prev && now > prev.at) {
       stats.cpuUsageNanoCores = Math.max(
         0,
@@ -544,23 +546,6 @@ export class RuncRuntime implements ContainerRuntime {
     }
     return stats;
   }
-}
-
-/** Rss and page faults from a container's memory.stat (v2 names, or v1's hierarchical ones). */
-async function memoryExtras(
-  cgroupsPath: string,
-): Promise<Pick<ContainerStats, "memoryRssBytes" | "memoryPageFaults" | "memoryMajorPageFaults">> {
-  const file = join("/sys/fs/cgroup", CGROUP_V2 ? "" : "memory", cgroupsPath, "memory.stat");
-  const kv = parseKeyValues(await readFile(file, "utf8").catch(() => ""));
-  const pick = (v2: string, v1: string): number | undefined => (CGROUP_V2 ? kv.get(v2) : kv.get(v1));
-  const out: Pick<ContainerStats, "memoryRssBytes" | "memoryPageFaults" | "memoryMajorPageFaults"> = {};
-  const rss = pick("anon", "total_rss");
-  const pf = pick("pgfault", "total_pgfault");
-  const maj = pick("pgmajfault", "total_pgmajfault");
-  if (rss !== undefined) out.memoryRssBytes = rss;
-  if (pf !== undefined) out.memoryPageFaults = pf;
-  if (maj !== undefined) out.memoryMajorPageFaults = maj;
-  return out;
 }
 
 /** Removes a pod's cgroup directories (every v1 hierarchy) once they are empty; best effort. */

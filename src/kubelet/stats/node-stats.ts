@@ -7,9 +7,9 @@
  */
 import { readFile, statfs } from "node:fs/promises";
 import { join } from "node:path";
-import type { UsageSample } from "./cgroup-stats.ts";
+import type { UsageSample } from "../../runtime/runc/cgroups.ts";
 import type { FsStats } from "./summary-types.ts";
-import { parseFlatKeyed } from "./cgroup-stats.ts";
+import { parseFlatKeyed } from "../../runtime/runc/cgroups.ts";
 
 /** `/proc/stat` counts in USER_HZ, which the kernel ABI fixes at 100 per second. */
 const NANOS_PER_TICK = 1e9 / 100;

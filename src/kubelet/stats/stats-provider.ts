@@ -21,7 +21,7 @@ import type {
 import { LABEL_POD_NAME, LABEL_POD_NAMESPACE } from "../container-start.ts";
 import { every } from "../node-lease.ts";
 import { containerLimits, podCgroupParent, podQOS } from "../qos.ts";
-import { CGROUP_ROOT, readCgroupUsage, type UsageSample } from "./cgroup-stats.ts";
+import { CGROUP_ROOT, readCgroupUsage, type UsageSample } from "../../runtime/runc/cgroups.ts";
 import { readFsStats, readNodeUsage } from "./node-stats.ts";
 import {
   rfc3339,

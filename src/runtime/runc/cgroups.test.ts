@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isCgroupV2, parseFlatKeyed, readCgroupUsage } from "./cgroup-stats.ts";
+import { isCgroupV2, parseFlatKeyed, readCgroupUsage } from "./cgroups.ts";
 
 function write(dir: string, files: Record<string, string>): void {
   mkdirSync(dir, { recursive: true });
