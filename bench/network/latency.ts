@@ -7,14 +7,11 @@
  * DNAT's connection tracking — the per-connection cost of the proxy. Needs root.
  * `node --import tsx bench/network/latency.ts [--seconds S]`
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { startServer } from "../../test/e2e/harness.ts";
 import { cleanNode, lockNode } from "../../test/e2e/node-harness.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const POD_CIDR = "10.244.211.0/24";
 
 interface Phase {
@@ -60,37 +57,16 @@ export async function runLatencyBench(opts: { seconds?: number } = {}): Promise<
   const seconds = opts.seconds ?? 5;
   // One machine, one pod network: wait for any e2e test using it.
   const release = await lockNode();
-  const dataDir = mkdtempSync(join(tmpdir(), "kites-bench-latency-"));
-  const server: ChildProcess = spawn(
-    join(ROOT, "bin/kites"),
-    [
-      ...["server", "--data-dir", dataDir, "--port", "0", "--pod-cidr", POD_CIDR, "--node-name", "bench-net"],
-      ...["--kubelet-port", "0", "--ingress-http-port", "0", "--ingress-https-port", "0"],
+  const s = await startServer({
+    agent: true,
+    args: [
+      ...["--pod-cidr", POD_CIDR, "--node-name", "bench-net", "--kubelet-port", "0"],
+      ...["--ingress-http-port", "0", "--ingress-https-port", "0"],
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  const kubeconfig = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const t = setTimeout(() => reject(new Error("server not ready in 60 s")), 60_000);
-    server.stdout!.on("data", (d: Buffer) => {
-      out += d.toString();
-      const m = /export KUBECONFIG=(\S+)/.exec(out);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]!);
-      }
-    });
-    server.stderr!.resume();
-    server.once("exit", (c) => reject(new Error(`server exited ${c}`)));
   });
   const k = (args: string[], stdin?: string): string => {
-    const r = spawnSync("kubectl", args, {
-      encoding: "utf8",
-      env: { ...process.env, KUBECONFIG: kubeconfig },
-      ...(stdin ? { input: stdin } : {}),
-      timeout: 120_000,
-    });
-    if (r.status !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`);
+    const r = s.kubectl(args, stdin === undefined ? {} : { stdin });
+    if (r.code !== 0) throw new Error(`kubectl ${args.join(" ")}: ${r.stderr}`);
     return r.stdout;
   };
   try {
@@ -151,16 +127,9 @@ spec:
     );
     return result;
   } finally {
-    spawnSync("kubectl", ["delete", "pod,svc", "web", "--wait=true", "--timeout=60s"], {
-      env: { ...process.env, KUBECONFIG: kubeconfig },
-      stdio: "ignore",
-    });
-    if (server.exitCode === null) {
-      const gone = new Promise((r) => server.once("exit", r));
-      server.kill("SIGTERM");
-      await gone;
-    }
-    await cleanNode(dataDir, POD_CIDR);
+    s.kubectl(["delete", "pod,svc", "web", "--wait=true", "--timeout=60s"]);
+    await s.stop({ keep: true });
+    await cleanNode(s.dataDir, POD_CIDR);
     release();
   }
 }

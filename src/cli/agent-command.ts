@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import type { ConnectionConfig } from "../client/rest-client.ts";
-import { agentUnavailable, defaultAgentSettings } from "./components.ts";
+import { AGENT_FLAGS, agentSettingsFrom, agentUnavailable } from "./components.ts";
 import { flagHelp, parseFlags, type FlagSpec } from "./flags.ts";
 import { fetchClusterCA, parseNodeToken } from "./node-token.ts";
 
@@ -22,24 +22,7 @@ const FLAGS: FlagSpec = {
   "token-file": { type: "string", help: "a file holding the node token" },
   "ca-file": { type: "string", help: "the cluster CA, when the token is a bare secret without its hash" },
   "data-dir": { type: "string", help: "where images, containers and state live (default ~/.kites-agent)" },
-  "node-name": { type: "string", help: "name of this machine's Node (default: the host name)" },
-  "node-ip": { type: "string", help: "address the node reports and serves on (default 127.0.0.1)" },
-  "pod-cidr": {
-    type: "string",
-    help: "pod addresses of this node, distinct per node (default 10.244.0.0/24)",
-  },
-  "kubelet-port": {
-    type: "number",
-    help: "port of the agent's streaming server (default 10250; 0: any free)",
-  },
-  "ingress-http-port": {
-    type: "number",
-    help: "HTTP port of the node's Ingress controller (default 80; 0: any free)",
-  },
-  "ingress-https-port": {
-    type: "number",
-    help: "HTTPS port of the node's Ingress controller (default 443; 0: any free)",
-  },
+  ...AGENT_FLAGS,
   help: { type: "boolean", help: "show this help" },
 };
 
@@ -113,14 +96,7 @@ export async function agentCommand(args: string[]): Promise<void> {
   }
   const dataDir = resolve(String(flags["data-dir"] ?? join(homedir(), ".kites-agent")));
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const settings = { ...defaultAgentSettings(), controlPlane: false };
-  if (flags["node-name"]) settings.nodeName = String(flags["node-name"]);
-  if (flags["node-ip"]) settings.nodeIP = String(flags["node-ip"]);
-  if (flags["pod-cidr"]) settings.podCIDR = String(flags["pod-cidr"]);
-  if (flags["kubelet-port"] !== undefined) settings.kubeletPort = Number(flags["kubelet-port"]);
-  if (flags["ingress-http-port"] !== undefined) settings.ingressHttpPort = Number(flags["ingress-http-port"]);
-  if (flags["ingress-https-port"] !== undefined)
-    settings.ingressHttpsPort = Number(flags["ingress-https-port"]);
+  const settings = agentSettingsFrom(flags, false);
   const connection: ConnectionConfig = { server, ca, token: token.secret };
   const stop = new AbortController();
   setMaxListeners(0, stop.signal);

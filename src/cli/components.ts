@@ -11,6 +11,7 @@ import { InformerFactory } from "../client/informer.ts";
 import { ControllerManager } from "../controllers/manager.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { SimKubelet } from "../sim/sim-kubelet.ts";
+import type { FlagSpec, FlagValues } from "./flags.ts";
 
 /** What the node agent needs to know about its node. */
 export interface AgentSettings {
@@ -35,6 +36,40 @@ export const defaultAgentSettings = (): AgentSettings => ({
   ingressHttpPort: 80,
   ingressHttpsPort: 443,
 });
+
+/** The node agent's flags, the same for `kites server` and `kites agent`. */
+export const AGENT_FLAGS: FlagSpec = {
+  "node-name": { type: "string", help: "name of this machine's Node (default: the host name)" },
+  "node-ip": { type: "string", help: "address the node reports and serves on (default 127.0.0.1)" },
+  "pod-cidr": {
+    type: "string",
+    help: "pod addresses of this node, distinct per node (default 10.244.0.0/24)",
+  },
+  "kubelet-port": {
+    type: "number",
+    help: "port of the node agent's streaming server (default 10250; 0: any free)",
+  },
+  "ingress-http-port": {
+    type: "number",
+    help: "HTTP port of the node's Ingress controller (default 80; 0: any free)",
+  },
+  "ingress-https-port": {
+    type: "number",
+    help: "HTTPS port of the node's Ingress controller (default 443; 0: any free)",
+  },
+};
+
+/** The agent's settings: the defaults, with what `AGENT_FLAGS` gave on top. */
+export function agentSettingsFrom(flags: FlagValues, controlPlane: boolean): AgentSettings {
+  const s = { ...defaultAgentSettings(), controlPlane };
+  if (flags["node-name"]) s.nodeName = String(flags["node-name"]);
+  if (flags["node-ip"]) s.nodeIP = String(flags["node-ip"]);
+  if (flags["pod-cidr"]) s.podCIDR = String(flags["pod-cidr"]);
+  if (flags["kubelet-port"] !== undefined) s.kubeletPort = Number(flags["kubelet-port"]);
+  if (flags["ingress-http-port"] !== undefined) s.ingressHttpPort = Number(flags["ingress-http-port"]);
+  if (flags["ingress-https-port"] !== undefined) s.ingressHttpsPort = Number(flags["ingress-https-port"]);
+  return s;
+}
 
 /** Why this machine cannot run pods, or undefined when it can. */
 export function agentUnavailable(): string | undefined {

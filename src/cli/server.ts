@@ -12,7 +12,7 @@ import { ApiServer } from "../apiserver/server.ts";
 import { ensureSystemNamespaces, ensureSystemServices } from "../apiserver/bootstrap.ts";
 import { openBackend } from "../storage/open.ts";
 import type { ConnectionConfig } from "../client/rest-client.ts";
-import { agentUnavailable, defaultAgentSettings, startControlPlane } from "./components.ts";
+import { AGENT_FLAGS, agentSettingsFrom, agentUnavailable, startControlPlane } from "./components.ts";
 import { flagHelp, parseFlags, type FlagSpec } from "./flags.ts";
 import { ensureNodeToken, NODE_TOKEN_USER } from "./node-token.ts";
 
@@ -30,21 +30,7 @@ const FLAGS: FlagSpec = {
   "disable-agent": { type: "boolean", help: "run the control plane only, no node agent on this machine" },
   "disable-scheduler": { type: "boolean", help: "do not run the scheduler (as k3s; e.g. to run your own)" },
   "disable-controller-manager": { type: "boolean", help: "do not run the controllers (as k3s)" },
-  "node-name": { type: "string", help: "name of this machine's Node (default: the host name)" },
-  "node-ip": { type: "string", help: "address the node reports and serves on (default 127.0.0.1)" },
-  "kubelet-port": {
-    type: "number",
-    help: "port of the node agent's streaming server (default 10250; 0: any free)",
-  },
-  "pod-cidr": { type: "string", help: "pod addresses of this node (default 10.244.0.0/24)" },
-  "ingress-http-port": {
-    type: "number",
-    help: "HTTP port of the node's Ingress controller (default 80; 0: any free)",
-  },
-  "ingress-https-port": {
-    type: "number",
-    help: "HTTPS port of the node's Ingress controller (default 443; 0: any free)",
-  },
+  ...AGENT_FLAGS,
   help: { type: "boolean", help: "show this help" },
 };
 
@@ -102,9 +88,10 @@ export async function serverCommand(args: string[]): Promise<void> {
     process.exit(1);
   }
   await ensureSystemNamespaces(server);
+  const settings = agentSettingsFrom(flags, true);
   await ensureSystemServices(
     server,
-    host === "0.0.0.0" || host === "::" ? String(flags["node-ip"] ?? defaultAgentSettings().nodeIP) : host,
+    host === "0.0.0.0" || host === "::" ? settings.nodeIP : host,
     server.port,
   );
   const kubeconfig = join(dataDir, "kubeconfig.yaml");
@@ -125,15 +112,6 @@ export async function serverCommand(args: string[]): Promise<void> {
     const why = agentUnavailable();
     if (why) console.error(`kites server: not running the node agent: ${why}`);
     else {
-      const settings = defaultAgentSettings();
-      if (flags["node-name"]) settings.nodeName = String(flags["node-name"]);
-      if (flags["node-ip"]) settings.nodeIP = String(flags["node-ip"]);
-      if (flags["pod-cidr"]) settings.podCIDR = String(flags["pod-cidr"]);
-      if (flags["kubelet-port"] !== undefined) settings.kubeletPort = Number(flags["kubelet-port"]);
-      if (flags["ingress-http-port"] !== undefined)
-        settings.ingressHttpPort = Number(flags["ingress-http-port"]);
-      if (flags["ingress-https-port"] !== undefined)
-        settings.ingressHttpsPort = Number(flags["ingress-https-port"]);
       try {
         const { startAgent } = await import("./agent.ts");
         await startAgent(
