@@ -58,9 +58,15 @@ export async function startServer(
   timeoutMs = 30_000,
   extraArgs: readonly string[] = [],
 ): Promise<ServerProcess> {
+  // BENCH_CPU_PROF=DIR: the server writes a V8 CPU profile into DIR when it exits.
+  const prof = process.env.BENCH_CPU_PROF;
   const child: ChildProcess = spawn(
-    join(ROOT, "bin/kites"),
-    ["server", "--data-dir", dataDir, "--port", "0", "--disable-agent", ...extraArgs],
+    process.execPath,
+    [
+      ...(prof ? ["--cpu-prof", "--cpu-prof-dir", prof] : []),
+      join(ROOT, "bin/kites"),
+      ...["server", "--data-dir", dataDir, "--port", "0", "--disable-agent", ...extraArgs],
+    ],
     { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
   );
   let stdout = "";

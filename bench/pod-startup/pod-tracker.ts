@@ -1,7 +1,7 @@
 /**
  * @module bench/pod-startup watch side: one pod informer (list + watch, as a controller or
  * `kubectl get -w` sees pods) that stamps, per pod name, the first moment it was seen
- * `Running`, the first moment its `Ready` condition was `True`, and when it was deleted; and
+ * bound to a node, `Running`, the first moment its `Ready` condition was `True`, and when it was deleted; and
  * lets the bench wait for a condition over those stamps.
  */
 import type { Pod } from "../../src/api/types/core-v1.ts";
@@ -10,6 +10,8 @@ import type { Client } from "../../src/client/types.ts";
 
 /** Watch-observed times (performance.now()) per pod name. */
 export class PodTracker {
+  /** First seen with `spec.nodeName` (bound by the scheduler). */
+  readonly boundAt = new Map<string, number>();
   readonly runningAt = new Map<string, number>();
   readonly readyAt = new Map<string, number>();
   readonly goneAt = new Map<string, number>();
@@ -21,6 +23,7 @@ export class PodTracker {
     const seen = (p: Pod): void => {
       const name = p.metadata.name ?? "";
       const now = performance.now();
+      if (p.spec?.nodeName && !this.boundAt.has(name)) this.boundAt.set(name, now);
       if (p.status?.phase === "Running" && !this.runningAt.has(name)) this.runningAt.set(name, now);
       if (
         !this.readyAt.has(name) &&

@@ -5,10 +5,9 @@
  * (through the atomic writer, rewritten when their sources change), and turns the container's
  * volumeMounts (subPath, readOnly) into runtime mounts.
  */
-import { execFile } from "node:child_process";
+import { run } from "../../runtime/runc/command.ts";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, normalize, resolve, sep } from "node:path";
-import { promisify } from "node:util";
 import { parseQuantity } from "../../api/quantity.ts";
 import type { Container, Pod, Volume } from "../../api/types/core-v1.ts";
 import type { Mount } from "../../runtime/types.ts";
@@ -16,8 +15,6 @@ import { expand } from "../expansion.ts";
 import { writeAtomic } from "./atomic-writer.ts";
 import { checkHostPathType } from "./host-path.ts";
 import { volumePayload, type ProjectionContext } from "./projection.ts";
-
-const run = promisify(execFile);
 
 /** A volume that could not be set up: a `FailedMount` event for the pod. */
 export class VolumeError extends Error {

@@ -5,6 +5,7 @@
  * `eth0` with the pod's address and a default route via the bridge. Through iproute2 only.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { run, tryRun } from "../runc/command.ts";
 import { IP } from "./node-network.ts";
 
@@ -29,7 +30,11 @@ export function netnsPathOf(name: string): string {
   return `/var/run/netns/${name}`;
 }
 
-/** Creates the namespace, veth pair, address and route. Cleans up what it made on failure. */
+/**
+ * Creates the namespace, veth pair, address and route. Cleans up what it made on failure.
+ * Three iproute2 processes (the namespace, then one batch on each side of the veth) instead
+ * of one per step: on a busy node the process spawns are most of a pod's network set-up.
+ */
 export async function setupPodNetwork(o: {
   uid: string;
   ip: string;
@@ -41,17 +46,27 @@ export async function setupPodNetwork(o: {
   const hostVeth = `veth${randomBytes(4).toString("hex")}`;
   const net: PodNetwork = { netns, netnsPath: netnsPathOf(netns), hostVeth, ip: o.ip };
   try {
-    if (!(await tryRun(IP, ["netns", "pids", netns]))) await run(IP, ["netns", "add", netns]);
-    await run(IP, ["-n", netns, "link", "set", "lo", "up"]);
-    // A half-made eth0 from an earlier failed attempt goes first.
-    await tryRun(IP, ["-n", netns, "link", "del", "eth0"]);
-    await run(IP, ["link", "add", hostVeth, "type", "veth", "peer", "name", "eth0", "netns", netns]);
-    await run(IP, ["link", "set", hostVeth, "master", o.bridge, "up"]);
-    // Hairpin: a pod reaching its own Service address may be sent back to itself by the proxy.
-    await run(IP, ["link", "set", hostVeth, "type", "bridge_slave", "hairpin", "on"]);
-    await run(IP, ["-n", netns, "addr", "add", `${o.ip}/${o.prefix}`, "dev", "eth0"]);
-    await run(IP, ["-n", netns, "link", "set", "eth0", "up"]);
-    await run(IP, ["-n", netns, "route", "replace", "default", "via", o.gateway, "dev", "eth0"]);
+    // A namespace left by an earlier failed attempt is reused, without its half-made eth0.
+    if (existsSync(net.netnsPath)) await tryRun(IP, ["-n", netns, "link", "del", "eth0"]);
+    else await run(IP, ["netns", "add", netns]);
+    await run(IP, ["-batch", "-"], {
+      input: [
+        `link add ${hostVeth} type veth peer name eth0 netns ${netns}`,
+        `link set ${hostVeth} master ${o.bridge} up`,
+        // Hairpin: a pod reaching its own Service address may be sent back to itself by the proxy.
+        `link set ${hostVeth} type bridge_slave hairpin on`,
+        "",
+      ].join("\n"),
+    });
+    await run(IP, ["-n", netns, "-batch", "-"], {
+      input: [
+        "link set lo up",
+        `addr add ${o.ip}/${o.prefix} dev eth0`,
+        "link set eth0 up",
+        `route replace default via ${o.gateway} dev eth0`,
+        "",
+      ].join("\n"),
+    });
     return net;
   } catch (err) {
     await teardownPodNetwork(net);
@@ -59,8 +74,12 @@ export async function setupPodNetwork(o: {
   }
 }
 
-/** Removes the veth pair and the namespace. Gone is not an error. */
+/**
+ * Removes the veth pair and the namespace. Gone is not an error, and costs no process: a
+ * pod's teardown may come through here more than once (stop, then remove).
+ */
 export async function teardownPodNetwork(net: Pick<PodNetwork, "netns" | "hostVeth">): Promise<void> {
-  await tryRun(IP, ["link", "del", net.hostVeth]);
-  await tryRun(IP, ["netns", "delete", net.netns]);
+  if (net.hostVeth && existsSync(`/sys/class/net/${net.hostVeth}`))
+    await tryRun(IP, ["link", "del", net.hostVeth]);
+  if (existsSync(netnsPathOf(net.netns))) await tryRun(IP, ["netns", "delete", net.netns]);
 }

@@ -5,6 +5,7 @@
  * by path, so every container of a pod sees the same hostname and System V IPC. Removal
  * unmounts the files (the kernel frees the namespaces when the last user leaves).
  */
+import { existsSync } from "node:fs";
 import { rm, writeFile, mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { run, tryRun } from "./command.ts";
@@ -30,9 +31,10 @@ export async function createSandboxNamespaces(dir: string, hostname: string): Pr
   return ns;
 }
 
-/** Unmounts and deletes the namespace files. Gone is not an error. */
+/** Unmounts and deletes the namespace files. Gone is not an error (and runs no `umount`). */
 export async function removeSandboxNamespaces(ns: SandboxNamespaces): Promise<void> {
   for (const p of [ns.utsPath, ns.ipcPath]) {
+    if (!existsSync(p)) continue;
     await tryRun("umount", [p]);
     await rm(p, { force: true });
   }

@@ -6,14 +6,11 @@
  * The mount is made with mount(8). Overlay options must fit in one page (4096 bytes); when
  * absolute layer paths do not, mount runs in the layers' directory and names them relatively.
  */
-import { execFile } from "node:child_process";
+import { run } from "../runc/command.ts";
 import { lstat, mkdir, readdir, realpath, rm } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { promisify } from "node:util";
 import type { ImageStore } from "../images/image-store.ts";
 import { mountCount } from "./mountinfo.ts";
-
-const execFileP = promisify(execFile);
 
 /** Overlay's mount data must fit in one page, NUL included. */
 const MAX_MOUNT_DATA = 4095;
@@ -75,7 +72,7 @@ export class Snapshotter {
         }
       }
       try {
-        await execFileP("mount", ["-t", "overlay", "overlay", "-o", data, rootfs], cwd ? { cwd } : {});
+        await run("mount", ["-t", "overlay", "overlay", "-o", data, rootfs], cwd ? { cwd } : {});
       } catch (e) {
         // A snapshot made by this call goes again; an existing one (writes in upper) stays.
         if (fresh && (await mountCount(rootfs)) === 0) await rm(dir, { recursive: true, force: true });
@@ -93,10 +90,10 @@ export class Snapshotter {
       for (let i = 0; (await mountCount(rootfs)) > 0; i++) {
         if (i >= 16) throw new Error(`snapshot ${id}: ${rootfs} is still mounted`);
         try {
-          await execFileP("umount", [rootfs]);
+          await run("umount", [rootfs]);
         } catch (e) {
           try {
-            await execFileP("umount", ["-l", rootfs]);
+            await run("umount", ["-l", rootfs]);
           } catch {
             throw new Error(`unmounting snapshot ${id}: ${errText(e)}`);
           }
