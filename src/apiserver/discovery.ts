@@ -1,7 +1,8 @@
 /**
  * @module API discovery, built once from the kinds table: `/version`, `/api`, `/apis`,
  * `/apis/<group>`, the per group-version `APIResourceList`s, and aggregated discovery
- * (`apidiscovery.k8s.io` v2 and v2beta1) that kubectl asks for first.
+ * (`apidiscovery.k8s.io` v2 and v2beta1) that kubectl asks for first, plus the built-in
+ * `metrics.k8s.io` group.
  */
 import { allKinds, type KindInfo } from "../api/kinds.ts";
 import { reviewResources } from "./auth/reviews.ts";
@@ -32,8 +33,22 @@ function allResources(): Resource[] {
     categories: [],
     subresources: [],
   }));
-  return [...allKinds(), ...reviews];
+  return [...allKinds(), ...reviews, ...metricsResources];
 }
+
+/** `metrics.k8s.io/v1beta1`, served built in (upstream: metrics-server, aggregated). */
+const metricsResources: Resource[] = [
+  { kind: "NodeMetrics", resource: "nodes", singularName: "", namespaced: false },
+  { kind: "PodMetrics", resource: "pods", singularName: "", namespaced: true },
+].map((r) => ({
+  ...r,
+  group: "metrics.k8s.io",
+  version: "v1beta1",
+  verbs: ["get", "list"],
+  shortNames: [],
+  categories: [],
+  subresources: [],
+}));
 
 /** The Kubernetes release whose API we follow (kubectl picks its version by `minor`). */
 export const KUBE_MAJOR = "1";

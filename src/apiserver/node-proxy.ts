@@ -305,3 +305,110 @@ export async function proxyPodUpgrade(
     if (socket.writable) writeStatusToSocket(socket, err);
   }
 }
+
+/** The `nodes/proxy` target a request URL names (`/api/v1/nodes/NAME/proxy[/PATH]`), or undefined. */
+export function nodeProxyTarget(url: URL): { node: string; path: string } | undefined {
+  const m = /^\/api\/v1\/nodes\/([^/]+)\/proxy(\/.*)?$/.exec(url.pathname);
+  if (!m) return undefined;
+  // Upstream's node proxy accepts NAME or NAME:PORT; the agent's port is the only one served.
+  const node = decodeURIComponent(m[1]!).replace(/:\d+$/, "");
+  return { node, path: (m[2] ?? "/") + url.search };
+}
+
+/** Sends one request to a node agent and resolves with its (unread) response. */
+function agentRequest(
+  deps: NodeProxyDeps,
+  addr: { host: string; port: number },
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: IncomingMessage,
+  timeoutMs?: number,
+): Promise<IncomingMessage> {
+  return new Promise<IncomingMessage>((resolve, reject) => {
+    const r = httpsRequest(
+      { host: addr.host, port: addr.port, path, method, headers, agent: agentFor(deps.tls) },
+      resolve,
+    );
+    r.on("error", (e) =>
+      reject(
+        new StatusError(
+          503,
+          "ServiceUnavailable",
+          `error trying to reach service: ${e.message}`,
+        ),
+      ),
+    );
+    if (timeoutMs) r.setTimeout(timeoutMs, () => r.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    if (body) body.pipe(r);
+    else r.end();
+  });
+}
+
+/**
+ * Serves `nodes/NAME/proxy/PATH` as upstream: the request (method, body, content type and
+ * accept headers) is forwarded to the node agent's port and the answer streamed back as is.
+ */
+export async function proxyNodeRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: { node: string; path: string },
+  deps: NodeProxyDeps,
+): Promise<void> {
+  const addr = await agentAddress(deps, target.node);
+  const headers: Record<string, string> = {};
+  for (const h of ["accept", "content-type", "content-length"]) {
+    const v = req.headers[h];
+    if (typeof v === "string") headers[h] = v;
+  }
+  const method = req.method ?? "GET";
+  const upstream = await agentRequest(
+    deps,
+    addr,
+    method,
+    target.path,
+    headers,
+    method === "GET" || method === "HEAD" ? undefined : req,
+  );
+  res.once("close", () => upstream.destroy());
+  const out: Record<string, string> = {};
+  for (const h of ["content-type", "content-length", "cache-control"]) {
+    const v = upstream.headers[h];
+    if (typeof v === "string") out[h] = v;
+  }
+  res.writeHead(upstream.statusCode ?? 502, out);
+  upstream.pipe(res);
+  await new Promise<void>((resolve) => {
+    upstream.once("end", resolve);
+    upstream.once("close", resolve);
+    upstream.once("error", () => resolve());
+  });
+}
+
+/** Reads a JSON document from a node agent path (the metrics API's Summary scrapes). */
+export async function fetchFromNode<T>(deps: NodeProxyDeps, node: Node, path: string): Promise<T> {
+  const addrs = node.status?.addresses ?? [];
+  const pick =
+    addrs.find((a) => a.type === "InternalIP") ??
+    addrs.find((a) => a.type === "ExternalIP") ??
+    addrs.find((a) => a.type === "Hostname");
+  if (!pick) throw badRequest(`node ${node.metadata.name ?? ""} has no usable address`);
+  const port = node.status?.daemonEndpoints?.kubeletEndpoint?.Port || DEFAULT_KUBELET_PORT;
+  // metrics-server's scrape timeout is 10 s: a hung agent must not hang `kubectl top`.
+  const upstream = await agentRequest(
+    deps,
+    { host: pick.address, port },
+    "GET",
+    path,
+    { accept: "application/json" },
+    undefined,
+    10_000,
+  );
+  const chunks: Buffer[] = [];
+  for await (const c of upstream) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString();
+  if (upstream.statusCode !== 200) {
+    throw new StatusError(upstream.statusCode ?? 500, "InternalError", `node ${node.metadata.name ?? ""}: ${text.slice(0, 200)}`);
+  }
+  return JSON.parse(text) as T;
+}

@@ -1,7 +1,7 @@
 /**
  * @module The API server: HTTPS with the cluster CA, authentication (client certificates and
  * static bearer tokens; anonymous requests refused), and routing to discovery, health,
- * OpenAPI and the resource handler. Every error leaves as a Kubernetes `Status`.
+ * OpenAPI, the node proxy, the built-in metrics API and the resource handler. Every error leaves as a Kubernetes `Status`.
  */
 import { setMaxListeners } from "node:events";
 import { createServer, type Server } from "node:https";
@@ -29,7 +29,12 @@ import { WatchCache } from "./watch-cache.ts";
 import type { ClusterPki } from "./pki.ts";
 import type { Duplex } from "node:stream";
 import type { Node, Pod, Service } from "../api/types/core-v1.ts";
+import { MetricsApi } from "./metrics-api/metrics-api.ts";
+import type { Summary } from "../kubelet/stats/summary-types.ts";
 import {
+  fetchFromNode,
+  nodeProxyTarget,
+  proxyNodeRequest,
   podStreamTarget,
   proxyPodStream,
   proxyPodUpgrade,
@@ -72,6 +77,8 @@ export class ApiServer {
   private readonly podStreams = new Set<Duplex>();
   /** How `pods/log|exec|attach|portforward` reach the pod's node agent. */
   private readonly nodeProxy: NodeProxyDeps;
+  /** `metrics.k8s.io`, served from the node agents' Summaries. */
+  private readonly metricsApi: MetricsApi;
 
   constructor(private readonly config: ApiServerConfig) {
     // Every open watch listens on the stop signal.
@@ -91,6 +98,21 @@ export class ApiServer {
       tls: { ca: config.pki.caCert, cert: config.pki.kubeletClientCert, key: config.pki.kubeletClientKey },
       sockets: this.podStreams,
     };
+    this.metricsApi = new MetricsApi({
+      listNodes: async () => this.cachedList("nodes", ""),
+      listPods: async (ns) => this.cachedList("pods", ns),
+      fetchSummary: (node) =>
+        fetchFromNode<Summary>(this.nodeProxy, node, "/stats/summary?only_cpu_and_memory=true"),
+    });
+  }
+
+  /** Core objects of a resource from its watch cache (consistent read), optionally of one namespace. */
+  private async cachedList<T>(resource: string, namespace: string): Promise<T[]> {
+    const info = kindByGroupResource("", resource)!;
+    const store = this.store(info);
+    await store.cache.sync();
+    const prefix = namespace ? `${info.storageRoot}${namespace}/` : info.storageRoot;
+    return store.cache.list(prefix).map((o) => o.obj as unknown as T);
   }
 
   /** An Upgrade request (exec, attach, port-forward over WebSocket or SPDY): authenticated, authorized, proxied. */
@@ -309,6 +331,19 @@ export class ApiServer {
     const stream = podStreamTarget(url);
     if (stream) {
       await proxyPodStream(req, res, stream, this.nodeProxy);
+      return;
+    }
+    const nodeTarget = ri.resource === "nodes" ? nodeProxyTarget(url) : undefined;
+    if (nodeTarget) {
+      await proxyNodeRequest(req, res, nodeTarget, this.nodeProxy);
+      return;
+    }
+    if (ri.group === "metrics.k8s.io") {
+      const out = await this.metricsApi.serve(req.method ?? "GET", path, url.searchParams);
+      if (!out) throw new StatusError(404, "NotFound", "the server could not find the requested resource");
+      const body = JSON.stringify(out);
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+      res.end(body);
       return;
     }
     await this.handler.handle(req, res, ri, url.searchParams);
