@@ -1,16 +1,22 @@
 /**
  * @module bench/network part: what a ClusterIP costs. A real `kites server` with its node
- * agent runs a busybox httpd pod behind a ClusterIP Service; wrk (Debian) on the node loads
- * the pod by its IP and then through the Service's cluster IP (kernel DNAT by the service
- * proxy), alternating twice; prints requests/s and p50/p99 of each and the latency ratio.
- * busybox httpd closes every connection, so each request is a new connection and pays the
- * DNAT's connection tracking — the per-connection cost of the proxy. Needs root.
+ * agent runs a keep-alive nginx pod (an image built from the host's nginx, nginx-image.ts,
+ * put in the node's image store before the server starts: no network needed) behind a
+ * ClusterIP Service; wrk (Debian, keep-alive connections) on the node loads the pod by its IP
+ * and then through the Service's cluster IP (kernel DNAT by the service proxy), alternating
+ * twice in one run; prints requests/s and p50/p99 of each, the latency ratios and the
+ * ClusterIP overhead in percent (goal: < 5%). Needs root.
  * `node --import tsx bench/network/latency.ts [--seconds S]`
  */
 import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ImageStore } from "../../src/runtime/images/image-store.ts";
 import { startServer } from "../../test/e2e/harness.ts";
 import { cleanNode, lockNode } from "../../test/e2e/node-harness.ts";
+import { NGINX_BENCH_PORT, NGINX_BENCH_REF, ensureNginxImage } from "./nginx-image.ts";
 
 const POD_CIDR = "10.244.211.0/24";
 
@@ -28,9 +34,16 @@ export interface LatencyResult {
   clusterIP: { rps: number; p50Ms: number; p99Ms: number };
   p50Ratio: number;
   p99Ratio: number;
+  /** (cluster IP p50 / pod IP p50 - 1) in percent. */
+  p50OverheadPercent: number;
+  /** (cluster IP p99 / pod IP p99 - 1) in percent. */
+  p99OverheadPercent: number;
+  /** (1 - cluster IP rps / pod IP rps) in percent. */
+  rpsOverheadPercent: number;
 }
 
-const unit = (v: string, u: string): number => Number(v) * (u === "us" ? 0.001 : u === "s" ? 1000 : 1);
+const unit = (v: string, u: string): number =>
+  Math.round(Number(v) * (u === "us" ? 1 : u === "s" ? 1e6 : 1000)) / 1000;
 
 function wrk(url: string, seconds: number): Promise<Omit<Phase, "target">> {
   return new Promise((resolve, reject) => {
@@ -57,7 +70,10 @@ export async function runLatencyBench(opts: { seconds?: number } = {}): Promise<
   const seconds = opts.seconds ?? 5;
   // One machine, one pod network: wait for any e2e test using it.
   const release = await lockNode();
+  const dataDir = mkdtempSync(join(tmpdir(), "kites-bench-latency-"));
+  await ensureNginxImage(new ImageStore(join(dataDir, "images")));
   const s = await startServer({
+    dataDir,
     agent: true,
     args: [
       ...["--pod-cidr", POD_CIDR, "--node-name", "bench-net", "--kubelet-port", "0"],
@@ -78,17 +94,17 @@ kind: Pod
 metadata: {name: web, labels: {app: web}}
 spec:
   containers:
-  - name: httpd
-    image: busybox
-    command: ["sh", "-c", "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www"]
-    readinessProbe: {tcpSocket: {port: 8080}, periodSeconds: 1}
+  - name: nginx
+    image: ${NGINX_BENCH_REF}
+    imagePullPolicy: Never
+    readinessProbe: {tcpSocket: {port: ${NGINX_BENCH_PORT}}, periodSeconds: 1}
 ---
 apiVersion: v1
 kind: Service
 metadata: {name: web}
 spec:
   selector: {app: web}
-  ports: [{port: 80, targetPort: 8080}]
+  ports: [{port: 80, targetPort: ${NGINX_BENCH_PORT}}]
 `,
     );
     k(["wait", "--for=condition=Ready", "pod/web", "--timeout=90s"]);
@@ -96,7 +112,7 @@ spec:
     const vip = k(["get", "svc", "web", "-o", "jsonpath={.spec.clusterIP}"]);
     const phases: Phase[] = [];
     for (let round = 0; round < 2; round++) {
-      phases.push({ target: "pod IP", ...(await wrk(`http://${podIP}:8080/`, seconds)) });
+      phases.push({ target: "pod IP", ...(await wrk(`http://${podIP}:${NGINX_BENCH_PORT}/`, seconds)) });
       phases.push({ target: "cluster IP", ...(await wrk(`http://${vip}:80/`, seconds)) });
     }
     const avg = (t: string, f: "rps" | "p50Ms" | "p99Ms"): number => {
@@ -121,15 +137,23 @@ spec:
       clusterIP: svc,
       p50Ratio: Math.round((svc.p50Ms / pod.p50Ms) * 1000) / 1000,
       p99Ratio: Math.round((svc.p99Ms / pod.p99Ms) * 1000) / 1000,
+      p50OverheadPercent: Math.round((svc.p50Ms / pod.p50Ms - 1) * 1000) / 10,
+      p99OverheadPercent: Math.round((svc.p99Ms / pod.p99Ms - 1) * 1000) / 10,
+      rpsOverheadPercent: Math.round((1 - svc.rps / pod.rps) * 1000) / 10,
     };
     console.log(
       `cluster IP ÷ pod IP latency: p50 ${result.p50Ratio}×, p99 ${result.p99Ratio}× (goal: < 1.05×)`,
+    );
+    console.log(
+      `ClusterIP overhead: p50 ${result.p50OverheadPercent}%, p99 ${result.p99OverheadPercent}%, ` +
+        `throughput ${result.rpsOverheadPercent}% (goal: < 5%)`,
     );
     return result;
   } finally {
     s.kubectl(["delete", "pod,svc", "web", "--wait=true", "--timeout=60s"]);
     await s.stop({ keep: true });
     await cleanNode(s.dataDir, POD_CIDR);
+    rmSync(dataDir, { recursive: true, force: true });
     release();
   }
 }

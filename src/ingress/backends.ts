@@ -5,14 +5,14 @@
  * `Service.spec.ports`, then matched by name to the EndpointSlice ports, which hold the
  * target port each pod actually listens on. Endpoints whose `conditions.ready` is false are
  * left out (absent means ready, as upstream reads it). Every distinct pod IP:port gets one
- * keep-alive `ConnectionPool`, shared by all backends and closed when none uses it.
+ * keep-alive `UpstreamPool` (undici), shared by all backends and closed when none uses it.
  * A change to a Service or one of its slices refreshes only the pools of that Service.
  */
 import type { Service } from "../api/types/core-v1.ts";
 import type { EndpointSlice } from "../api/types/discovery-v1.ts";
 import type { Informer } from "../client/informer.ts";
 import type { BackendHandles, BackendRef } from "./route-table.ts";
-import { ConnectionPool, type PoolOptions } from "./upstream-client.ts";
+import { UpstreamPool, type PoolOptions } from "./upstream-pool.ts";
 
 /** One pod endpoint the proxy can forward to. */
 export interface Upstream {
@@ -21,7 +21,7 @@ export interface Upstream {
   readonly host: string;
   readonly port: number;
   /** Keep-alive connections to this endpoint. */
-  readonly pool: ConnectionPool;
+  readonly pool: UpstreamPool;
 }
 
 /** The ready endpoints of one Service port, handed out round-robin. */
@@ -193,8 +193,8 @@ export class BackendPools implements BackendHandles<BackendPool> {
       const colon = key.lastIndexOf(":");
       let host = key.slice(0, colon);
       if (host.startsWith("[")) host = host.slice(1, -1);
-      const pool = new ConnectionPool(host, Number(key.slice(colon + 1)), this.poolOptions);
-      e = { up: { key, host, port: pool.port, pool }, refs: 0 };
+      const pool = new UpstreamPool(key, this.poolOptions);
+      e = { up: { key, host, port: Number(key.slice(colon + 1)), pool }, refs: 0 };
       this.upstreams.set(key, e);
     }
     e.refs++;

@@ -1,20 +1,26 @@
 /**
  * @module The Ingress proxy's request path: route lookup, endpoint choice and forwarding.
  * Requests stream both ways (no buffering) over keep-alive connections to the pod endpoint
- * (`upstream-client.ts`); hop-by-hop headers are dropped and X-Forwarded-For/-Proto/-Host/-Port
+ * (an undici `Pool` per endpoint, `upstream-pool.ts`); hop-by-hop headers are dropped and X-Forwarded-For/-Proto/-Host/-Port
  * and X-Real-Ip set (any the client sent are replaced: clients are not trusted, as
  * ingress-nginx's and Traefik's defaults). Upgrades (WebSocket) are passed through on a
  * connection of their own. Answers of its own: 404 (no rule for the host and path, no default
  * backend), 503 (the route's Service has no ready endpoint), 502 (the endpoint refused or
- * dropped the connection before answering, or did not speak HTTP/1.1), 504 (no connection
+ * dropped the connection before answering, or sent no valid HTTP/1.1 answer), 504 (no connection
  * within the connect timeout, or no answer within the read timeout). A request without a body
  * that fails on a reused keep-alive connection (the endpoint closed it meanwhile) is retried
  * once on a fresh connection. */
-import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from "node:http";
+import {
+  request,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import type { Dispatcher } from "undici";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { BackendPool, Upstream } from "./backends.ts";
-import type { ExchangeHandler } from "./upstream-client.ts";
 import { requestHost, requestPath } from "./path-match.ts";
 import type { Route } from "./route-table.ts";
 
@@ -135,45 +141,82 @@ function plain(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-/** How a request body is sent upstream. */
-type BodyMode = "none" | "length" | "chunked";
+/** Lower-cased names of request headers undici frames itself (or refuses). */
+const FRAMING = new Set(["transfer-encoding", "expect", "host"]);
 
 /**
- * The request head sent to the pod (request line, the client's headers minus hop-by-hop
- * ones, the forwarding headers) and how its body is framed.
+ * The headers sent to the pod as a flat raw list: the client's minus hop-by-hop ones, then the
+ * forwarding headers. Reports whether the request has a body.
  */
-function requestHead(req: IncomingMessage, proto: string, up: Upstream): { head: string; body: BodyMode } {
+function forwardHeaders(req: IncomingMessage, proto: string): { headers: string[]; body: boolean } {
   const raw = req.rawHeaders;
-  let head = `${req.method ?? "GET"} ${req.url ?? "/"} HTTP/1.1\r\n`;
+  const headers: string[] = [];
   let host: string | undefined;
-  let length = false;
-  let chunked = false;
+  let body = false;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const len = name.length;
     if (len === 4 || len === 6 || len === 14 || len === 17 || DROP_REQUEST_LENGTHS.has(len)) {
       const lower = name.toLowerCase();
-      if (lower === "host") host = raw[i + 1];
-      else if (lower === "content-length") {
-        if (raw[i + 1] !== "0") length = true;
-      } else if (lower === "transfer-encoding") {
-        chunked = true;
-        continue;
-      } else if (lower === "expect" || DROP_REQUEST.has(lower)) continue;
+      if (lower === "content-length") {
+        if (raw[i + 1] !== "0") body = true;
+      } else if (FRAMING.has(lower)) {
+        if (lower === "host") host = raw[i + 1];
+        else if (lower === "transfer-encoding") {
+          // Sent chunked by undici; Transfer-Encoding overrides Content-Length.
+          body = true;
+          continue;
+        } else continue;
+      } else if (DROP_REQUEST.has(lower)) continue;
     }
-    head += `${name}: ${raw[i + 1]}\r\n`;
+    headers.push(name, raw[i + 1]!);
   }
-  if (host === undefined) head += `Host: ${up.key}\r\n`;
-  if (chunked) {
-    // Transfer-Encoding overrides Content-Length (node's parser refuses requests with both).
-    head += "Transfer-Encoding: chunked\r\n";
+  if (body && req.headers["transfer-encoding"] !== undefined) {
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i]!.length === 14 && headers[i]!.toLowerCase() === "content-length") {
+        headers.splice(i, 2);
+        break;
+      }
+    }
   }
   const ip = clientAddress(req.socket);
-  head +=
-    `X-Forwarded-For: ${ip}\r\nX-Real-Ip: ${ip}\r\nX-Forwarded-Proto: ${proto}\r\n` +
-    `X-Forwarded-Host: ${host ?? ""}\r\nX-Forwarded-Port: ${req.socket.localPort ?? ""}\r\n\r\n`;
-  return { head, body: chunked ? "chunked" : length ? "length" : "none" };
+  headers.push(
+    "X-Forwarded-For",
+    ip,
+    "X-Real-Ip",
+    ip,
+    "X-Forwarded-Proto",
+    proto,
+    "X-Forwarded-Host",
+    host ?? "",
+    "X-Forwarded-Port",
+    String(req.socket.localPort ?? ""),
+  );
+  return { headers, body };
 }
+
+/** The upstream's response headers minus hop-by-hop ones, as a flat list. */
+function responseHeaders(headers: IncomingHttpHeaders): string[] {
+  const out: string[] = [];
+  for (const name in headers) {
+    if (DROP_RESPONSE_LENGTHS.has(name.length) && DROP_RESPONSE.has(name)) continue;
+    const v = headers[name];
+    if (v === undefined) continue;
+    if (typeof v === "string") out.push(name, v);
+    else for (const one of v) out.push(name, one);
+  }
+  return out;
+}
+
+/** undici error codes meaning the pod was too slow (504 rather than 502). */
+const TIMEOUTS = new Set([
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "ETIMEDOUT",
+]);
+/** undici error codes of a connection that broke (a reused keep-alive one may have been closed). */
+const SOCKET_ERRORS = new Set(["UND_ERR_SOCKET", "ECONNRESET", "EPIPE", "UND_ERR_CLOSED"]);
 
 /**
  * The `request` handler of the proxy's HTTP or HTTPS server (`proto` is what
@@ -199,17 +242,9 @@ export function proxyHandler(
       plain(res, 503, "503 Service Unavailable\n");
       return;
     }
-    const { head, body } = requestHead(req, proto, up);
-    forward(
-      req,
-      res,
-      up,
-      head,
-      body,
-      body === "none" && IDEMPOTENT_NO_BODY.has(req.method ?? ""),
-      false,
-      stats,
-    );
+    const { headers, body } = forwardHeaders(req, proto);
+    const method = req.method ?? "GET";
+    forward(req, res, up, method, headers, body, !body && IDEMPOTENT_NO_BODY.has(method), stats);
   };
 }
 
@@ -217,33 +252,60 @@ function forward(
   req: IncomingMessage,
   res: ServerResponse,
   up: Upstream,
-  head: string,
-  body: BodyMode,
+  method: string,
+  headers: string[],
+  body: boolean,
   retryable: boolean,
-  fresh: boolean,
   stats: ProxyStats,
 ): void {
-  const handler: ExchangeHandler = {
-    onHead(status, reason, headers) {
+  let controller: Dispatcher.DispatchController | undefined;
+  let responded = false;
+  let done = false;
+  const onClose = (): void => {
+    if (!done && controller && !controller.aborted) controller.abort(new Error("client closed"));
+  };
+  res.once("close", onClose);
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart(c) {
+      controller = c;
+      if (res.destroyed) c.abort(new Error("client closed"));
+    },
+    onResponseStart(c, status, upHeaders, reason) {
+      if (status < 200) return;
+      responded = true;
       stats.forwarded++;
       res.sendDate = false; // the endpoint's own Date header is passed on
-      if (reason) res.writeHead(status, reason, headers);
-      else res.writeHead(status, headers);
-      return res;
+      const out = responseHeaders(upHeaders);
+      if (reason) res.writeHead(status, reason, out);
+      else res.writeHead(status, out);
     },
-    onError(err, responded, reused) {
+    onResponseData(c, chunk) {
+      if (!res.write(chunk)) {
+        c.pause();
+        res.once("drain", () => c.resume());
+      }
+    },
+    onResponseEnd() {
+      done = true;
+      res.removeListener("close", onClose);
+      res.end();
+    },
+    onResponseError(_c, err) {
+      done = true;
+      res.removeListener("close", onClose);
       if (responded || res.headersSent) {
         res.destroy();
         return;
       }
       if (res.destroyed || res.writableEnded) return;
-      if (retryable && reused && (err.code === "ECONNRESET" || err.code === "EPIPE")) {
-        // The pod closed an idle keep-alive connection just as it was reused.
+      const code = (err as NodeJS.ErrnoException).code ?? "";
+      if (retryable && SOCKET_ERRORS.has(code)) {
+        // The pod closed an idle keep-alive connection just as it was reused: retry once.
         stats.retried++;
-        forward(req, res, up, head, body, false, true, stats);
+        forward(req, res, up, method, headers, body, false, stats);
         return;
       }
-      if (err.code === "ETIMEDOUT") {
+      if (TIMEOUTS.has(code)) {
         stats.gatewayTimeout++;
         plain(res, 504, "504 Gateway Timeout\n");
       } else {
@@ -252,18 +314,11 @@ function forward(
       }
     },
   };
-  const conn = up.pool.send(
-    head,
-    body,
-    body === "none" ? undefined : req,
-    req.method === "HEAD",
+  up.pool.dispatcher.dispatch(
+    { origin: up.pool.origin, path: req.url ?? "/", method, headers, body: body ? req : null },
     handler,
-    fresh,
   );
-  res.on("close", () => {
-    if (!res.writableFinished) conn.abort(handler);
-  });
-  if (body === "none") req.resume();
+  if (!body) req.resume();
 }
 
 /**

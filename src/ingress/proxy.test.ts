@@ -5,7 +5,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from "node:n
 import { test, type TestContext } from "node:test";
 import { BackendPool } from "./backends.ts";
 import { newProxyStats, proxyHandler } from "./proxy.ts";
-import { ConnectionPool } from "./upstream-client.ts";
+import { UpstreamPool } from "./upstream-pool.ts";
 
 /**
  * A raw TCP "pod": for every request head it reads, it answers with the next scripted
@@ -49,8 +49,8 @@ async function rawPod(
 }
 
 /** The proxy handler over one endpoint, on an ephemeral port. */
-async function proxyTo(t: TestContext, podPort: number): Promise<{ port: number; pool: ConnectionPool }> {
-  const pool = new ConnectionPool("127.0.0.1", podPort);
+async function proxyTo(t: TestContext, podPort: number): Promise<{ port: number; pool: UpstreamPool }> {
+  const pool = new UpstreamPool(`127.0.0.1:${podPort}`);
   const backend = new BackendPool({ namespace: "default", service: "s", port: 80 }, "default/s:80");
   backend.endpoints = [{ key: `127.0.0.1:${podPort}`, host: "127.0.0.1", port: podPort, pool }];
   const server = createHttpServer(
@@ -93,7 +93,7 @@ function call(port: number, method = "GET", path = "/"): Promise<Reply> {
   });
 }
 
-test("upstream client: Content-Length bodies split byte by byte, connection reused", async (t) => {
+test("ingress proxy: Content-Length bodies split byte by byte, connection reused", async (t) => {
   const pod = await rawPod(t, (_h, i) => ({
     bytes: `HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-N: ${i}\r\n\r\nbody-${i}`,
   }));
@@ -105,7 +105,7 @@ test("upstream client: Content-Length bodies split byte by byte, connection reus
   assert.equal(pod.connections(), 1);
 });
 
-test("upstream client: chunked bodies with extensions and trailers are decoded and re-framed", async (t) => {
+test("ingress proxy: chunked bodies with extensions and trailers are decoded and re-framed", async (t) => {
   const pod = await rawPod(t, () => ({
     bytes:
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: b\r\n\r\n" +
@@ -120,7 +120,7 @@ test("upstream client: chunked bodies with extensions and trailers are decoded a
   assert.equal(pod.connections(), 1, "reused after a chunked response");
 });
 
-test("upstream client: close-delimited bodies end with the connection, which is not reused", async (t) => {
+test("ingress proxy: close-delimited bodies end with the connection, which is not reused", async (t) => {
   const pod = await rawPod(t, (_h, i) => ({
     bytes: `HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nuntil close ${i}`,
     close: true,
@@ -131,7 +131,7 @@ test("upstream client: close-delimited bodies end with the connection, which is 
   assert.equal(pod.connections(), 2);
 });
 
-test("upstream client: HEAD, 204 and 304 have no body; interim 1xx answers are skipped", async (t) => {
+test("ingress proxy: HEAD, 204 and 304 have no body; interim 1xx answers are skipped", async (t) => {
   const pod = await rawPod(t, (head) => {
     if (head.startsWith("HEAD")) return { bytes: "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" };
     if (head.includes("/204")) return { bytes: "HTTP/1.1 204 No Content\r\n\r\n" };
@@ -149,10 +149,12 @@ test("upstream client: HEAD, 204 and 304 have no body; interim 1xx answers are s
   assert.deepEqual([nm.status, nm.headers.etag], [304, '"x"']);
   const hinted = await call(port, "GET", "/hints");
   assert.deepEqual([hinted.status, hinted.body], [201, "ok"]);
-  assert.equal(pod.connections(), 1, "all four exchanges on one connection");
+  // undici never reuses a connection after a HEAD (it cannot tell a body-less answer from
+  // a misframed one); the other three exchanges share one connection.
+  assert.equal(pod.connections(), 2);
 });
 
-test("upstream client: HTTP/1.0 answers are not reused; garbage is a 502", async (t) => {
+test("ingress proxy: HTTP/1.0 answers are not reused; garbage is a 502", async (t) => {
   const pod = await rawPod(
     t,
     (head) =>
@@ -168,7 +170,7 @@ test("upstream client: HTTP/1.0 answers are not reused; garbage is a 502", async
   assert.equal((await call(port, "GET", "/garbage")).status, 502);
 });
 
-test("upstream client: the request head carries the forwarding headers and no hop-by-hop ones", async (t) => {
+test("ingress proxy: the request head carries the forwarding headers and no hop-by-hop ones", async (t) => {
   const pod = await rawPod(t, () => ({ bytes: "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n" }), false);
   const { port } = await proxyTo(t, pod.port);
   await new Promise<void>((resolve, reject) => {
@@ -200,18 +202,24 @@ test("upstream client: the request head carries the forwarding headers and no ho
   assert.match(head, /\r\nx-keep: 1\r\n/i);
   assert.match(head, /\r\nX-Forwarded-For: 127\.0\.0\.1\r\n/);
   assert.doesNotMatch(head, /6\.6\.6\.6/, "client-sent X-Forwarded-For is replaced");
-  assert.doesNotMatch(head, /proxy-connection|\r\nte:|\r\nconnection:/i);
+  assert.doesNotMatch(head, /proxy-connection|\r\nte:/i);
+  // The only Connection header is the proxy's own keep-alive one (the client sent close).
+  assert.doesNotMatch(head, /\r\nconnection: (?!keep-alive\r\n)/i);
 });
 
-test("upstream client: a request failing on a reused connection is retried once on a fresh one", async (t) => {
+test("ingress proxy: a request failing on a reused connection is retried once on a fresh one", async (t) => {
   // The pod answers the first request of each connection and drops the connection on the
   // second, as a pod closing an idle keep-alive connection at the moment it is reused does.
   let connections = 0;
+  let posts = 0;
   const server = createServer((s: Socket) => {
     connections++;
     let seen = 0;
-    s.on("data", () => {
-      if (++seen === 1) s.write(`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${connections}`);
+    s.on("data", (d: Buffer) => {
+      if (d.toString("latin1").startsWith("POST")) {
+        posts++;
+        s.destroy();
+      } else if (++seen === 1) s.write(`HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\n${connections}`);
       else s.destroy();
     });
     s.on("error", () => undefined);
@@ -235,5 +243,6 @@ test("upstream client: a request failing on a reused connection is retried once 
     req.on("error", reject);
     req.end("body");
   });
-  assert.equal(post, 502, "a request with a body is not retried");
+  assert.equal(post, 502);
+  assert.equal(posts, 1, "a request with a body is not retried");
 });
