@@ -6,6 +6,7 @@
  * one informer cache, as one process's components do. A part that cannot start (a port in
  * use) is reported and the rest runs.
  */
+import { startNodeRoutes } from "../runtime/network/node-routes.ts";
 import { RestClient, type ConnectionConfig } from "../client/rest-client.ts";
 import { InformerFactory } from "../client/informer.ts";
 import { startClusterDNS } from "../dns/index.ts";
@@ -71,6 +72,14 @@ export async function startNetworkServices(
   } catch (e) {
     console.error(`kites agent: Ingress controller not started: ${(e as Error).message}`);
   }
+  // Routes to the other nodes' pod CIDRs (host-gw), kept while the agent restarts.
+  startNodeRoutes({
+    informers,
+    nodeName: settings.nodeName,
+    nodeIP: settings.nodeIP,
+    podCIDR: settings.podCIDR,
+    signal,
+  });
   informers.start(signal);
   return {
     ...(ingress ? { ingress } : {}),

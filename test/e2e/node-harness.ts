@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { teardownNodeNetwork } from "../../src/runtime/network/node-network.ts";
+import { teardownNodeRoutes } from "../../src/runtime/network/node-routes.ts";
 import { netnsName } from "../../src/runtime/network/pod-network.ts";
 
 const LOCK = "/tmp/kites-e2e-node.lock";
@@ -89,6 +90,8 @@ export async function cleanNode(
     .filter((m) => m.startsWith(dataDir))
     .reverse();
   for (const m of mounts) execFileSync("umount", ["-l", m]);
+  // Peer routes first: their RETURN rules would keep the nat chain from going.
+  await teardownNodeRoutes();
   await teardownNodeNetwork({ podCIDR });
   // The service proxy's rules stay when an agent stops (pods keep working, as kube-proxy's do).
   spawnSync("nft", ["delete", "table", "ip", "kites-proxy"], { stdio: "ignore" });
