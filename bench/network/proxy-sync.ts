@@ -4,7 +4,8 @@
  * more Service at a time and measure from the informer event to the nft transaction applied
  * (p50 over `adds`, default 20), and the same for one endpoint change. Prints figures and,
  * as its last line, one JSON object. Needs root and Debian's nft; run standalone with
- * `node --import tsx bench/network/proxy-sync.ts [services] [adds]`.
+ * `node --import tsx bench/network/proxy-sync.ts [services] [adds] [--no-flat]` (`--no-flat`:
+ * upstream's per-endpoint chains instead of flat service chains, RenderConfig.flatEndpoints).
  * Upstream's reference: the nftables kube-proxy needs ~141 ms per change among 10,000.
  */
 import { execFile } from "node:child_process";
@@ -29,6 +30,7 @@ export interface ProxySyncResult {
   /** Adding one Service: informer event → nft applied, ms. */
   addP50Ms: number;
   addP90Ms: number;
+  addP99Ms: number;
   /** One endpoint removed from an existing Service: informer event → nft applied, ms. */
   endpointUpdateP50Ms: number;
   /** Baseline of the same run: spawning `ip netns exec … nft -f -` with an empty script, ms. */
@@ -75,7 +77,7 @@ const round = (x: number): number => Math.round(x * 10) / 10;
 
 /** Runs the benchmark; needs root. */
 export async function benchProxySync(
-  opts: { services?: number; adds?: number } = {},
+  opts: { services?: number; adds?: number; flatEndpoints?: boolean } = {},
 ): Promise<ProxySyncResult> {
   const n = opts.services ?? 5000;
   const adds = opts.adds ?? 20;
@@ -107,6 +109,7 @@ export async function benchProxySync(
       signal: ac.signal,
       nft: { netns },
       loadBalancerStatus: false,
+      flatEndpoints: opts.flatEndpoints ?? true,
     });
     const fullSyncMs = proxy.proxier.stats.lastFullSyncMs;
     const applied = new Map<string, (t: number) => void>();
@@ -159,6 +162,7 @@ export async function benchProxySync(
       fullSyncMs: round(fullSyncMs),
       addP50Ms: round(quantile(addMs, 0.5)),
       addP90Ms: round(quantile(addMs, 0.9)),
+      addP99Ms: round(quantile(addMs, 0.99)),
       endpointUpdateP50Ms: round(quantile(updMs, 0.5)),
       nftSpawnP50Ms: round(quantile(spawnMs, 0.5)),
       samples: adds,
@@ -174,13 +178,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error("proxy-sync: needs root (network namespace, nftables)");
     process.exit(2);
   }
-  const services = Number(process.argv[2] ?? 5000);
-  const adds = Number(process.argv[3] ?? 20);
-  const r = await benchProxySync({ services, adds });
+  const args = process.argv.slice(2).filter((a) => a !== "--no-flat");
+  const flatEndpoints = !process.argv.includes("--no-flat");
+  const services = Number(args[0] ?? 5000);
+  const adds = Number(args[1] ?? 20);
+  const r = await benchProxySync({ services, adds, flatEndpoints });
   console.log(
     `service proxy: full sync of ${r.services} Services ${r.fullSyncMs} ms; ` +
-      `add one Service p50 ${r.addP50Ms} ms (p90 ${r.addP90Ms}); endpoint change p50 ${r.endpointUpdateP50Ms} ms; ` +
+      `add one Service p50 ${r.addP50Ms} ms (p90 ${r.addP90Ms}, p99 ${r.addP99Ms}); endpoint change p50 ${r.endpointUpdateP50Ms} ms; ` +
       `bare nft spawn p50 ${r.nftSpawnP50Ms} ms`,
   );
-  console.log(JSON.stringify({ bench: "proxy-sync", ...r }));
+  console.log(JSON.stringify({ bench: "proxy-sync", flatEndpoints, ...r }));
 }

@@ -34,6 +34,7 @@ export async function startNetworkServices(
   const proxy = await startServiceProxy({
     client,
     informers,
+    nodeName: settings.nodeName,
     nodeIP: settings.nodeIP,
     podCIDR: settings.podCIDR,
     signal,

@@ -8,7 +8,7 @@ import { FakeClient } from "../client/fake-client.ts";
 import { InformerFactory } from "../client/informer.ts";
 import type { NftRunner } from "./nft-runner.ts";
 import { Proxier } from "./proxier.ts";
-import { hash8 } from "./render.ts";
+import { hash8, type RenderConfig } from "./render.ts";
 import { ready, slice, svc } from "./test-fixtures.ts";
 
 class RecordingRunner implements NftRunner {
@@ -36,7 +36,11 @@ const clusterSvc = (i: number) =>
 const clusterSlice = (i: number, ips = [`10.244.${i >> 8}.${i & 255}`, `10.245.${i >> 8}.${i & 255}`]) =>
   slice(`svc${i}`, [{ name: "http", port: 8080 }], ips.map(ready));
 
-async function setup(t: TestContext, objects: KubeObject[], opts: { staleChainDelayMs?: number } = {}) {
+async function setup(
+  t: TestContext,
+  objects: KubeObject[],
+  opts: { staleChainDelayMs?: number; render?: RenderConfig } = {},
+) {
   const ac = new AbortController();
   setMaxListeners(0, ac.signal);
   t.after(() => ac.abort());
@@ -193,4 +197,37 @@ test("two LoadBalancers on one node port: the first keeps it, the second gets it
     runner.scripts.join(""),
     /add element ip kites-proxy service-ips \{ 127\.0\.0\.1 \. tcp \. 80 : goto external-.*default\/b\//,
   );
+});
+
+test("flat chains: two Services sharing an endpoint share its hairpin pair, kept until both let go", async (t) => {
+  const two = (name: string, ip: string) => svc(name, { clusterIP: ip, ports: [{ port: 80 }] });
+  const pair = "hairpin-endpoints\t10.244.0.2 . 10.244.0.2";
+  const { fake, runner, sync, proxier } = await setup(
+    t,
+    [
+      two("a", "10.96.0.1"),
+      slice("a", [{ port: 80 }], [ready("10.244.0.2")]),
+      two("b", "10.96.0.2"),
+      slice("b", [{ port: 80 }], [ready("10.244.0.2")]),
+    ],
+    { render: { podCIDR: "10.244.0.0/16", flatEndpoints: true } },
+  );
+  assert.equal(
+    runner.scripts[0]!.match(/hairpin-endpoints \{ 10\.244\.0\.2 \. 10\.244\.0\.2 \}/g)?.length,
+    1,
+  );
+  const holder = proxier.appliedFor("default/a")!.elements.has(pair) ? "a" : "b";
+  const other = holder === "a" ? "b" : "a";
+  assert.ok(!proxier.appliedFor(`default/${other}`)!.elements.has(pair));
+  runner.scripts.length = 0;
+  await fake.resource("", "services").delete("default", holder);
+  await sync();
+  // The other Service took the pair over: in the table throughout its life.
+  assert.ok(proxier.appliedFor(`default/${other}`)!.elements.has(pair));
+  const text = runner.scripts.join("");
+  assert.match(text, /delete element ip kites-proxy hairpin-endpoints \{ 10\.244\.0\.2 \. 10\.244\.0\.2 \}/);
+  assert.match(text, /add element ip kites-proxy hairpin-endpoints \{ 10\.244\.0\.2 \. 10\.244\.0\.2 \}/);
+  await fake.resource("", "services").delete("default", other);
+  await sync();
+  assert.equal(proxier.appliedFor(`default/${other}`), undefined);
 });

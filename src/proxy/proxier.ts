@@ -14,6 +14,7 @@ import type { EndpointSlice } from "../api/types/discovery-v1.ts";
 import { objectKey, type Informer } from "../client/informer.ts";
 import type { NftRunner } from "./nft-runner.ts";
 import {
+  HAIRPIN_SET,
   NO_ENDPOINT_NODEPORTS_MAP,
   SERVICE_NODEPORTS_MAP,
   renderBase,
@@ -22,7 +23,13 @@ import {
   type RenderConfig,
   type RenderedService,
 } from "./render.ts";
-import { SERVICE_NAME_LABEL, servicePorts } from "./service-ports.ts";
+import {
+  staleConntrackEntries,
+  udpPorts,
+  type ConntrackCleaner,
+  type ConntrackDeletion,
+} from "./conntrack.ts";
+import { SERVICE_NAME_LABEL, servicePorts, type ServicePortInfo } from "./service-ports.ts";
 import { Transaction, diffService } from "./transaction.ts";
 
 /** Index of EndpointSlices by `namespace/service-name`. */
@@ -45,6 +52,16 @@ export interface ProxierOptions {
   runner: NftRunner;
   render?: RenderConfig;
   base?: BaseConfig;
+  /**
+   * This node's name: endpoints with this `nodeName` are local for the Local traffic
+   * policies. Undefined: every endpoint counts as local (a one-node cluster).
+   */
+  nodeName?: string;
+  /**
+   * Deletes stale UDP conntrack entries after a sync (see conntrack.ts); absent: never.
+   * Not run for the first full sync, which has nothing to compare with.
+   */
+  conntrack?: ConntrackCleaner;
   /** Wait this long after a change before syncing, to gather a burst (default 2 ms). */
   debounceMs?: number;
   /** Minimum time between the starts of two syncs (default 0). */
@@ -59,7 +76,14 @@ const RETRY_MAX_MS = 30_000;
 
 function ownershipKey(map: string, key: string): string {
   // A port is either served or rejected: the service map and its no-endpoint twin share keys.
-  const group = map === SERVICE_NODEPORTS_MAP || map === NO_ENDPOINT_NODEPORTS_MAP ? "nodeport" : "ip";
+  // Hairpin pairs are shared by every Service with that endpoint: the first holds it, the
+  // others wait and take it over when it is released.
+  const group =
+    map === HAIRPIN_SET
+      ? "hairpin"
+      : map === SERVICE_NODEPORTS_MAP || map === NO_ENDPOINT_NODEPORTS_MAP
+        ? "nodeport"
+        : "ip";
   return `${group}\t${key}`;
 }
 
@@ -72,6 +96,12 @@ export class Proxier {
   private readonly runner: NftRunner;
   private readonly renderCfg: RenderConfig;
   private readonly baseCfg: BaseConfig;
+  private readonly nodeName: string | undefined;
+  private readonly conntrack: ConntrackCleaner | undefined;
+  /** The UDP ports each Service had at the last applied sync (for conntrack clean-up). */
+  private readonly appliedUDP = new Map<string, ServicePortInfo[]>();
+  /** UDP ports of the Services rendered by the sync in progress. */
+  private renderedUDP = new Map<string, ServicePortInfo[]>();
   private readonly debounceMs: number;
   private readonly minIntervalMs: number;
   private readonly staleDelayMs: number;
@@ -100,6 +130,8 @@ export class Proxier {
     this.runner = o.runner;
     this.renderCfg = o.render ?? {};
     this.baseCfg = o.base ?? {};
+    this.nodeName = o.nodeName;
+    this.conntrack = o.conntrack;
     this.debounceMs = o.debounceMs ?? 2;
     this.minIntervalMs = o.minSyncIntervalMs ?? 0;
     this.staleDelayMs = o.staleChainDelayMs ?? 1000;
@@ -259,7 +291,11 @@ export class Proxier {
   private renderKey(key: string): RenderedService | undefined {
     const svc = this.services.getByKey(key);
     if (!svc) return undefined;
-    const ports = servicePorts(svc, this.slices.byIndex(SLICES_BY_SERVICE, key));
+    const ports = servicePorts(svc, this.slices.byIndex(SLICES_BY_SERVICE, key), this.nodeName);
+    if (this.conntrack) {
+      const udp = udpPorts(ports);
+      if (udp.length > 0) this.renderedUDP.set(key, udp);
+    }
     if (ports.length === 0) return undefined;
     const out = renderService(ports, this.renderCfg);
     for (const [k, e] of out.elements) {
@@ -313,6 +349,7 @@ export class Proxier {
     this.waiters.clear();
     const tx = new Transaction();
     tx.prologue.push(...renderBase(this.baseCfg));
+    this.renderedUDP = new Map();
     const next = new Map<string, RenderedService>();
     for (const svc of this.services.list()) {
       const key = objectKey(svc);
@@ -331,6 +368,14 @@ export class Proxier {
     this.applied.clear();
     for (const [k, r] of next) this.applied.set(k, r);
     this.staleChains.clear();
+    if (this.conntrack) {
+      const first = this.stats.fullSyncs === 0;
+      const keys = new Set([...this.appliedUDP.keys(), ...this.renderedUDP.keys()]);
+      const deletions = first ? [] : this.udpChanges(keys);
+      this.appliedUDP.clear();
+      for (const [k, u] of this.renderedUDP) this.appliedUDP.set(k, u);
+      await this.cleanConntrack(deletions);
+    }
     const ms = Date.now() - start;
     this.stats.fullSyncs++;
     this.stats.lastFullSyncMs = ms;
@@ -343,6 +388,7 @@ export class Proxier {
     this.lastSyncStart = start;
     const keys = [...this.dirty];
     this.dirty.clear();
+    this.renderedUDP = new Map();
     const tx = new Transaction();
     const results: [string, RenderedService | undefined][] = [];
     for (const key of keys) {
@@ -365,6 +411,15 @@ export class Proxier {
       if (r) this.applied.set(key, r);
       else this.applied.delete(key);
     }
+    if (this.conntrack) {
+      const deletions = this.udpChanges(keys);
+      for (const key of keys) {
+        const u = this.renderedUDP.get(key);
+        if (u) this.appliedUDP.set(key, u);
+        else this.appliedUDP.delete(key);
+      }
+      await this.cleanConntrack(deletions);
+    }
     const now = Date.now();
     for (const c of tx.liveChains) this.staleChains.delete(c);
     for (const c of tx.staleChains) this.staleChains.set(c, now);
@@ -372,6 +427,27 @@ export class Proxier {
     this.stats.partialSyncs++;
     this.stats.lastSyncMs = ms;
     this.emit({ full: false, services: keys, ms, changed });
+  }
+
+  /** The conntrack deletions the Services `keys` call for (applied UDP ports → rendered). */
+  private udpChanges(keys: Iterable<string>): ConntrackDeletion[] {
+    const out: ConntrackDeletion[] = [];
+    for (const key of keys) {
+      const prev = this.appliedUDP.get(key) ?? [];
+      const next = this.renderedUDP.get(key) ?? [];
+      if (prev.length === 0 && next.length === 0) continue;
+      out.push(...staleConntrackEntries(prev, next));
+    }
+    return out;
+  }
+
+  private async cleanConntrack(deletions: readonly ConntrackDeletion[]): Promise<void> {
+    if (!this.conntrack || deletions.length === 0) return;
+    try {
+      await this.conntrack(deletions);
+    } catch (e) {
+      this.log(`conntrack clean-up failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
 
   private emit(r: SyncResult): void {

@@ -11,6 +11,7 @@ import {
   VMAP_MIN_ENDPOINTS,
 } from "./render.ts";
 import { endpointsFor, servicePorts } from "./service-ports.ts";
+import { Transaction, diffService } from "./transaction.ts";
 import { ready, slice, svc } from "./test-fixtures.ts";
 
 const web = svc("web", {
@@ -225,4 +226,47 @@ test("the base table: hooks, maps, masquerade and reject chains, recreated in on
   assert.match(text, /iifname != "lo" ip daddr 127\.0\.0\.0\/8/);
   // Only our table is ever named.
   for (const line of text.split("\n")) assert.match(line, / ip kites-proxy( |$)/);
+});
+
+test("flat service chains: DNAT in the service chain, hairpin pairs in the set, no endpoint chains", () => {
+  const ports = servicePorts(web, [
+    slice("web", [{ name: "http", port: 8080, protocol: "TCP" }], [ready("10.244.0.3"), ready("10.244.0.2")]),
+  ]);
+  const r = renderService(ports, { podCIDR: "10.244.0.0/24", flatEndpoints: true });
+  const sc = serviceChainName("default/web/tcp/http");
+  assert.deepEqual([...r.chains.keys()], [sc]);
+  assert.deepEqual(r.chains.get(sc), [
+    "ip daddr 10.96.0.20 tcp dport 80 ip saddr != 10.244.0.0/24 mark set mark or 0x00004000",
+    "numgen random mod 2 == 0 meta l4proto tcp dnat to 10.244.0.2:8080",
+    "meta l4proto tcp dnat to 10.244.0.3:8080",
+  ]);
+  assert.deepEqual(
+    [...r.elements.values()],
+    [
+      { map: "hairpin-endpoints", key: "10.244.0.2 . 10.244.0.2", value: "" },
+      { map: "hairpin-endpoints", key: "10.244.0.3 . 10.244.0.3", value: "" },
+      { map: "service-ips", key: "10.96.0.20 . tcp . 80", value: `goto ${sc}` },
+    ],
+  );
+  const tx = new Transaction();
+  diffService(undefined, r, tx);
+  assert.match(
+    tx.text(),
+    /^add element ip kites-proxy hairpin-endpoints \{ 10\.244\.0\.2 \. 10\.244\.0\.2 \}$/m,
+  );
+  // The postrouting rule that masquerades exactly a pod reaching itself.
+  assert.ok(
+    renderBase().includes(
+      "add rule ip kites-proxy masquerading ct status dnat ip saddr . ip daddr @hairpin-endpoints masquerade fully-random",
+    ),
+  );
+  // ClientIP affinity still needs per-endpoint chains (the `update @set` before the DNAT).
+  const sticky = svc("web", { ...web.spec, sessionAffinity: "ClientIP" });
+  const ra = renderService(
+    servicePorts(sticky, [
+      slice("web", [{ name: "http", port: 8080, protocol: "TCP" }], [ready("10.244.0.2")]),
+    ]),
+    { flatEndpoints: true },
+  );
+  assert.ok(ra.chains.has(endpointChainName("default/web/tcp/http", "10.244.0.2", 8080)));
 });

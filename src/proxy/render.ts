@@ -13,7 +13,13 @@
  *   marks for masquerade and goes to the service chain.
  * - `endpoint-<hash>-<ns>/<name>/<proto>/<port>__<ip>/<port>` marks hairpin traffic (a pod
  *   reaching itself), records affinity (`update @affinity-… { ip saddr }`) and DNATs.
- * - `masquerading` (postrouting, SNAT priority) masquerades marked packets.
+ * - `local-<hash>-…` (only with a Local traffic policy) picks among this node's endpoints:
+ *   cluster-IP traffic goes there under `internalTrafficPolicy: Local`; under
+ *   `externalTrafficPolicy: Local` the external chain sends traffic from pods and from the
+ *   node itself to the service chain (the node's masqueraded) and the rest, source kept, to
+ *   it. A port whose endpoints are all on other nodes drops that traffic (upstream's verdict).
+ * - `masquerading` (postrouting, SNAT priority) masquerades marked packets, and DNATed
+ *   packets whose source and destination pair is in `hairpin-endpoints` (flat chains).
  * - Ports without endpoints appear in `no-endpoint-services` / `no-endpoint-nodeports`,
  *   consulted for new connections from the filter hooks, whose verdict is `reject` (TCP
  *   reset, ICMP port-unreachable otherwise), so connections fail at once.
@@ -22,7 +28,7 @@
  * that the proxier diffs against what it applied last (see transaction.ts).
  */
 import { createHash } from "node:crypto";
-import type { ServicePortInfo } from "./service-ports.ts";
+import type { ProxyEndpoint, ServicePortInfo } from "./service-ports.ts";
 
 /** The table kites owns; nothing else is ever touched. */
 export const TABLE = "kites-proxy";
@@ -44,6 +50,14 @@ export const SERVICE_NODEPORTS_MAP = "service-nodeports";
 export const NO_ENDPOINT_SERVICES_MAP = "no-endpoint-services";
 export const NO_ENDPOINT_NODEPORTS_MAP = "no-endpoint-nodeports";
 /**
+ * Set of `endpoint-ip . endpoint-ip` pairs, one per endpoint of a flat service chain. After
+ * DNAT the destination is the chosen endpoint, so `ip saddr . ip daddr @hairpin-endpoints`
+ * in postrouting matches exactly a pod that reached itself through a Service (hairpin) and
+ * masquerades it, as upstream's per-endpoint chain does, without a chain or goto per
+ * endpoint. A pod landing on another endpoint keeps its source address.
+ */
+export const HAIRPIN_SET = "hairpin-endpoints";
+/**
  * Marks a packet for masquerade. Upstream jumps to a `mark-for-masquerade` chain; the same
  * statement inline spares the kernel a visit of that chain per rule each time it validates
  * the table's jump graph (which it does on every change that adds a jump or goto): with
@@ -52,12 +66,12 @@ export const NO_ENDPOINT_NODEPORTS_MAP = "no-endpoint-nodeports";
 const MARK_MASQ = `mark set mark or ${MASQ_MARK}`;
 const REJECT_CHAIN = "reject-chain";
 
-/** One element of one of the four verdict maps. */
+/** One element of one of the four verdict maps, or of the hairpin set. */
 export interface MapElement {
   map: string;
   /** e.g. `10.96.0.10 . udp . 53` or `tcp . 30080`. */
   key: string;
-  /** e.g. `goto service-…`. */
+  /** e.g. `goto service-…`; "" for an element of a set (no value). */
   value: string;
 }
 
@@ -78,6 +92,17 @@ export interface RenderConfig {
    * nodes) is masqueraded so replies come back through this node. Absent: never.
    */
   podCIDR?: string;
+  /**
+   * Flat service chains: a port without ClientIP affinity and with fewer than
+   * VMAP_MIN_ENDPOINTS endpoints DNATs straight from its service chain instead of going to
+   * one `endpoint-…` chain per endpoint. Two thirds fewer chains make every incremental
+   * transaction cheaper (nft dumps every chain of the table before applying a rule or map
+   * element, and the kernel revalidates the whole jump graph on each commit that adds a
+   * goto): at 5,000 Services one add went from ~87 ms to ~48 ms (measured, 6.18, nft 1.0.6).
+   * Hairpin traffic (a pod reaching itself) is still masqueraded exactly as upstream, by
+   * the postrouting rule over HAIRPIN_SET.
+   */
+  flatEndpoints?: boolean;
 }
 
 const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -103,6 +128,11 @@ export function externalChainName(nameString: string): string {
   return `external-${hash8(nameString)}-${nameString}`;
 }
 
+/** `local-<hash>-ns/name/proto/port`: the pick among this node's endpoints (Local policies). */
+export function localChainName(nameString: string): string {
+  return `local-${hash8(nameString)}-${nameString}`;
+}
+
 /** `endpoint-<hash>-ns/name/proto/port__ip/port`. */
 export function endpointChainName(nameString: string, ip: string, port: number): string {
   const base = `${nameString}__${ip}/${port}`;
@@ -123,61 +153,121 @@ function addElement(out: RenderedService, map: string, key: string, value: strin
   out.elements.set(`${map}\t${key}`, { map, key, value });
 }
 
+/**
+ * Appends to `rules` the pick among `eps` (at least one): flat (inline DNAT, hairpin pairs
+ * in HAIRPIN_SET) when allowed, else through per-endpoint chains (shared by a port's
+ * service and local chains), with ClientIP affinity checks first.
+ */
+function pickRules(
+  p: ServicePortInfo,
+  eps: readonly ProxyEndpoint[],
+  cfg: RenderConfig,
+  rules: string[],
+  out: RenderedService,
+): void {
+  const proto = p.protocol;
+  const timeout = p.affinityTimeoutSeconds;
+  const n = eps.length;
+  if (cfg.flatEndpoints && timeout === undefined && n < VMAP_MIN_ENDPOINTS) {
+    // Hairpin is masqueraded in postrouting through HAIRPIN_SET. `dnat` ends the chain, so
+    // endpoint i is taken with probability 1/(n-i) among the rest.
+    eps.forEach((ep, i) => {
+      addElement(out, HAIRPIN_SET, `${ep.ip} . ${ep.ip}`, "");
+      const dnat = `meta l4proto ${proto} dnat to ${ep.ip}:${ep.port}`;
+      rules.push(i < n - 1 ? `numgen random mod ${n - i} == 0 ${dnat}` : dnat);
+    });
+    return;
+  }
+  const epChains: string[] = [];
+  for (const ep of eps) {
+    const chain = endpointChainName(p.nameString, ep.ip, ep.port);
+    epChains.push(chain);
+    const epRules = [`ip saddr ${ep.ip} ${MARK_MASQ}`];
+    if (timeout !== undefined) {
+      const set = affinitySetName(p.nameString, ep.ip, ep.port, timeout);
+      out.sets.set(set, `{ type ipv4_addr; flags dynamic,timeout; timeout ${timeout}s; }`);
+      epRules.push(`update @${set} { ip saddr }`);
+      rules.push(`ip saddr @${set} goto ${chain}`);
+    }
+    epRules.push(`meta l4proto ${proto} dnat to ${ep.ip}:${ep.port}`);
+    out.chains.set(chain, epRules);
+  }
+  if (n === 1) {
+    rules.push(`goto ${epChains[0]!}`);
+  } else if (n >= VMAP_MIN_ENDPOINTS) {
+    rules.push(`numgen random mod ${n} vmap { ${epChains.map((c, i) => `${i} : goto ${c}`).join(", ")} }`);
+  } else {
+    // Endpoint i is taken with probability 1/(n-i) among the rest: 1/n each overall.
+    for (let i = 0; i < n - 1; i++) rules.push(`numgen random mod ${n - i} == 0 goto ${epChains[i]!}`);
+    rules.push(`goto ${epChains[n - 1]!}`);
+  }
+}
+
 function renderPort(p: ServicePortInfo, cfg: RenderConfig, out: RenderedService): void {
   const proto = p.protocol;
   const frontKeys = (ips: readonly string[]): string[] => ips.map((ip) => `${ip} . ${proto} . ${p.port}`);
   const externalKeys = frontKeys([...p.externalIPs, ...p.loadBalancerIPs]);
   const nodePortKey = p.nodePort ? `${proto} . ${p.nodePort}` : undefined;
-
-  if (p.endpoints.length === 0) {
-    const reject = `goto ${REJECT_CHAIN}`;
-    if (p.clusterIP) addElement(out, NO_ENDPOINT_SERVICES_MAP, frontKeys([p.clusterIP])[0]!, reject);
-    for (const k of externalKeys) addElement(out, NO_ENDPOINT_SERVICES_MAP, k, reject);
-    if (nodePortKey) addElement(out, NO_ENDPOINT_NODEPORTS_MAP, nodePortKey, reject);
+  const hasExternal = externalKeys.length > 0 || nodePortKey !== undefined;
+  const hasEndpoints = p.endpoints.length > 0;
+  // As upstream's nftables proxier: no endpoints at all → reject at once; endpoints only on
+  // other nodes under a Local policy → drop.
+  const noEndpoints = hasEndpoints ? "drop" : `goto ${REJECT_CHAIN}`;
+  const internalEps = p.internalLocal ? p.localEndpoints : p.endpoints;
+  const externalEps = p.externalLocal ? p.localEndpoints : p.endpoints;
+  const svcChain = serviceChainName(p.nameString);
+  const localChain = localChainName(p.nameString);
+  const internalChain = p.internalLocal ? localChain : svcChain;
+  const internal = !!p.clusterIP && internalEps.length > 0;
+  const external = hasExternal && externalEps.length > 0;
+  const clusterIPMasq =
+    p.clusterIP && cfg.podCIDR
+      ? `ip daddr ${p.clusterIP} ${proto} dport ${p.port} ip saddr != ${cfg.podCIDR} ${MARK_MASQ}`
+      : undefined;
+  // The cluster chain serves internal traffic (policy Cluster) and all external traffic but
+  // that of ETP Local from other hosts; the local chain the rest.
+  if ((internal && !p.internalLocal) || external) {
+    const rules: string[] = [];
+    if (clusterIPMasq && internal && !p.internalLocal) rules.push(clusterIPMasq);
+    pickRules(p, p.endpoints, cfg, rules, out);
+    out.chains.set(svcChain, rules);
+  }
+  if ((internal && p.internalLocal) || (external && p.externalLocal)) {
+    const rules: string[] = [];
+    if (clusterIPMasq && internal && p.internalLocal) rules.push(clusterIPMasq);
+    pickRules(p, p.localEndpoints, cfg, rules, out);
+    out.chains.set(localChain, rules);
+  }
+  if (p.clusterIP) {
+    const key = frontKeys([p.clusterIP])[0]!;
+    if (internal) addElement(out, SERVICE_IPS_MAP, key, `goto ${internalChain}`);
+    else addElement(out, NO_ENDPOINT_SERVICES_MAP, key, noEndpoints);
+  }
+  if (!hasExternal) return;
+  if (!external) {
+    for (const k of externalKeys) addElement(out, NO_ENDPOINT_SERVICES_MAP, k, noEndpoints);
+    if (nodePortKey) addElement(out, NO_ENDPOINT_NODEPORTS_MAP, nodePortKey, noEndpoints);
     return;
   }
-
-  const svcChain = serviceChainName(p.nameString);
-  const svcRules: string[] = [];
-  if (p.clusterIP && cfg.podCIDR) {
-    svcRules.push(`ip daddr ${p.clusterIP} ${proto} dport ${p.port} ip saddr != ${cfg.podCIDR} ${MARK_MASQ}`);
-  }
-  const timeout = p.affinityTimeoutSeconds;
-  const epChains: string[] = [];
-  for (const ep of p.endpoints) {
-    const chain = endpointChainName(p.nameString, ep.ip, ep.port);
-    epChains.push(chain);
-    const rules = [`ip saddr ${ep.ip} ${MARK_MASQ}`];
-    if (timeout !== undefined) {
-      const set = affinitySetName(p.nameString, ep.ip, ep.port, timeout);
-      out.sets.set(set, `{ type ipv4_addr; flags dynamic,timeout; timeout ${timeout}s; }`);
-      rules.push(`update @${set} { ip saddr }`);
-      svcRules.push(`ip saddr @${set} goto ${chain}`);
-    }
-    rules.push(`meta l4proto ${proto} dnat to ${ep.ip}:${ep.port}`);
-    out.chains.set(chain, rules);
-  }
-  const n = epChains.length;
-  if (n === 1) {
-    svcRules.push(`goto ${epChains[0]!}`);
-  } else if (n >= VMAP_MIN_ENDPOINTS) {
-    svcRules.push(`numgen random mod ${n} vmap { ${epChains.map((c, i) => `${i} : goto ${c}`).join(", ")} }`);
+  const extChain = externalChainName(p.nameString);
+  if (p.externalLocal) {
+    // Source kept, local endpoints only; but pods and the node itself reaching an external
+    // address are served like cluster traffic (upstream's short circuits), the node's masqueraded.
+    const rules: string[] = [];
+    if (cfg.podCIDR) rules.push(`ip saddr ${cfg.podCIDR} goto ${svcChain}`);
+    rules.push(
+      `fib saddr type local ${MARK_MASQ}`,
+      `fib saddr type local goto ${svcChain}`,
+      `goto ${localChain}`,
+    );
+    out.chains.set(extChain, rules);
   } else {
-    // Endpoint i is taken with probability 1/(n-i) among the rest: 1/n each overall.
-    for (let i = 0; i < n - 1; i++) svcRules.push(`numgen random mod ${n - i} == 0 goto ${epChains[i]!}`);
-    svcRules.push(`goto ${epChains[n - 1]!}`);
-  }
-  out.chains.set(svcChain, svcRules);
-
-  if (p.clusterIP) addElement(out, SERVICE_IPS_MAP, frontKeys([p.clusterIP])[0]!, `goto ${svcChain}`);
-  if (externalKeys.length > 0 || nodePortKey) {
     // External traffic may come from anywhere (including 127.0.0.1 on the node): always
     // masquerade it so that replies return through this node (externalTrafficPolicy Cluster).
-    const extChain = externalChainName(p.nameString);
     out.chains.set(extChain, [`${MARK_MASQ}`, `goto ${svcChain}`]);
-    for (const k of externalKeys) addElement(out, SERVICE_IPS_MAP, k, `goto ${extChain}`);
-    if (nodePortKey) addElement(out, SERVICE_NODEPORTS_MAP, nodePortKey, `goto ${extChain}`);
   }
+  for (const k of externalKeys) addElement(out, SERVICE_IPS_MAP, k, `goto ${extChain}`);
+  if (nodePortKey) addElement(out, SERVICE_NODEPORTS_MAP, nodePortKey, `goto ${extChain}`);
 }
 
 /** The chains, affinity sets and map elements of one Service's ports. */
@@ -218,6 +308,9 @@ export function renderBase(cfg: BaseConfig = {}): string[] {
   for (const c of ["services", "masquerading", "endpoints-check", REJECT_CHAIN]) {
     L.push(`add chain ${T} ${c}`);
   }
+  L.push(
+    `add set ${T} ${HAIRPIN_SET} { type ipv4_addr . ipv4_addr; comment "endpoint IP . itself (hairpin)"; }`,
+  );
   const vmap = (name: string, type: string, what: string): void => {
     L.push(`add map ${T} ${name} { type ${type} : verdict; comment "${what}"; }`);
   };
@@ -243,6 +336,7 @@ export function renderBase(cfg: BaseConfig = {}): string[] {
       `iifname != "lo" ip daddr 127.0.0.0/8 ip saddr != 127.0.0.0/8 ct state new ct status & dnat == 0 drop`,
     );
   }
+  rule("masquerading", `ct status dnat ip saddr . ip daddr @${HAIRPIN_SET} masquerade fully-random`);
   rule("masquerading", `mark and ${MASQ_MARK} == 0 return`);
   rule("masquerading", `mark set mark xor ${MASQ_MARK}`);
   rule("masquerading", "masquerade fully-random");

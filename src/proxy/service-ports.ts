@@ -44,7 +44,22 @@ export interface ServicePortInfo {
   affinityTimeoutSeconds: number | undefined;
   /** Usable endpoints, sorted and de-duplicated. */
   endpoints: ProxyEndpoint[];
+  /**
+   * The usable endpoints on this node (ready ones; when none, serving-and-terminating
+   * ones), for the Local traffic policies; empty when neither policy is Local.
+   */
+  localEndpoints: ProxyEndpoint[];
+  /** `internalTrafficPolicy: Local`: cluster-IP traffic only to local endpoints. */
+  internalLocal: boolean;
+  /**
+   * `externalTrafficPolicy: Local` on an externally reachable Service (NodePort,
+   * LoadBalancer or external IPs): external traffic only to local endpoints, source kept.
+   */
+  externalLocal: boolean;
 }
+
+/** Which node the proxy runs on; undefined: every endpoint counts as local (one node). */
+export type LocalNode = string | undefined;
 
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
@@ -86,19 +101,32 @@ function compareIPv4(a: string, b: string): number {
   return 0;
 }
 
+interface Candidates {
+  ready: Map<string, ProxyEndpoint>;
+  terminating: Map<string, ProxyEndpoint>;
+}
+
+function sortedChoice(c: Candidates): ProxyEndpoint[] {
+  const chosen = c.ready.size > 0 ? c.ready : c.terminating;
+  return [...chosen.values()].sort((a, b) => compareIPv4(a.ip, b.ip) || a.port - b.port);
+}
+
 /**
- * The usable endpoints of one service port across the Service's slices: ready endpoints
+ * The usable endpoints of one service port across the Service's slices, for all nodes and
+ * for this node only (`local`; computed when `wantLocal`): ready endpoints
  * (`conditions.ready` true or absent, not terminating); when there are none, the
  * serving-and-terminating ones instead (upstream's ProxyTerminatingEndpoints behaviour, so
- * connections still land while a rollout drains the last pods).
+ * connections still land while a rollout drains the last pods), each list on its own.
  */
-export function endpointsFor(
+export function categorizeEndpoints(
   slices: readonly EndpointSlice[],
   portName: string,
   protocol: L4Protocol,
-): ProxyEndpoint[] {
-  const ready = new Map<string, ProxyEndpoint>();
-  const terminating = new Map<string, ProxyEndpoint>();
+  wantLocal: boolean,
+  node: LocalNode,
+): { cluster: ProxyEndpoint[]; local: ProxyEndpoint[] } {
+  const all: Candidates = { ready: new Map(), terminating: new Map() };
+  const local: Candidates = { ready: new Map(), terminating: new Map() };
   for (const slice of slices) {
     if (slice.addressType !== "IPv4") continue;
     const sp = slice.ports?.find((p) => (p.name ?? "") === portName && protocolOf(p.protocol) === protocol);
@@ -111,18 +139,32 @@ export function endpointsFor(
       const isReady = c.ready !== false;
       const isTerminating = c.terminating === true;
       const key = `${ip}:${port}`;
-      if (isReady && !isTerminating) ready.set(key, { ip, port });
-      else if (isTerminating && (c.serving ?? isReady)) terminating.set(key, { ip, port });
+      let into: "ready" | "terminating" | undefined;
+      if (isReady && !isTerminating) into = "ready";
+      else if (isTerminating && (c.serving ?? isReady)) into = "terminating";
+      if (!into) continue;
+      const e = { ip, port };
+      all[into].set(key, e);
+      if (wantLocal && (node === undefined || ep.nodeName === node)) local[into].set(key, e);
     }
   }
-  const chosen = ready.size > 0 ? ready : terminating;
-  return [...chosen.values()].sort((a, b) => compareIPv4(a.ip, b.ip) || a.port - b.port);
+  return { cluster: sortedChoice(all), local: wantLocal ? sortedChoice(local) : [] };
+}
+
+/** The usable endpoints of one service port on all nodes (see categorizeEndpoints). */
+export function endpointsFor(
+  slices: readonly EndpointSlice[],
+  portName: string,
+  protocol: L4Protocol,
+): ProxyEndpoint[] {
+  return categorizeEndpoints(slices, portName, protocol, false, undefined).cluster;
 }
 
 function portInfo(
   svc: Service,
   sp: ServicePort,
   slices: readonly EndpointSlice[],
+  node: LocalNode,
 ): ServicePortInfo | undefined {
   const protocol = protocolOf(sp.protocol);
   if (!protocol) return undefined;
@@ -139,6 +181,11 @@ function portInfo(
           .map((i) => i.ip)
           .filter(isIPv4)
       : [];
+  const nodePort = external && sp.nodePort ? sp.nodePort : undefined;
+  const externalIPs = [...new Set((spec.externalIPs ?? []).filter(isIPv4))];
+  const internalLocal = spec.internalTrafficPolicy === "Local";
+  const externalLocal = spec.externalTrafficPolicy === "Local" && (external || externalIPs.length > 0);
+  const eps = categorizeEndpoints(slices, portName, protocol, internalLocal || externalLocal, node);
   return {
     service,
     portName,
@@ -146,28 +193,36 @@ function portInfo(
     nameString: `${service}/${protocol}/${portName}`,
     clusterIP: clusterIPs.find(isIPv4),
     port: sp.port,
-    nodePort: external && sp.nodePort ? sp.nodePort : undefined,
-    externalIPs: [...new Set((spec.externalIPs ?? []).filter(isIPv4))],
+    nodePort,
+    externalIPs,
     loadBalancerIPs: [...new Set(lbIPs)],
     affinityTimeoutSeconds:
       spec.sessionAffinity === "ClientIP"
         ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? DEFAULT_AFFINITY_TIMEOUT_SECONDS)
         : undefined,
-    endpoints: endpointsFor(slices, portName, protocol),
+    endpoints: eps.cluster,
+    localEndpoints: eps.local,
+    internalLocal,
+    externalLocal,
   };
 }
 
 /**
  * The ports of `svc` as the proxy programs them, given the EndpointSlices labelled with its
- * name (other slices are ignored). Empty for Services the proxy skips.
+ * name (other slices are ignored) and the proxy's node (endpoints whose `nodeName` is this
+ * node are local; undefined: all are). Empty for Services the proxy skips.
  */
-export function servicePorts(svc: Service, slices: readonly EndpointSlice[]): ServicePortInfo[] {
+export function servicePorts(
+  svc: Service,
+  slices: readonly EndpointSlice[],
+  node?: LocalNode,
+): ServicePortInfo[] {
   if (skipService(svc)) return [];
   const name = svc.metadata.name;
   const own = slices.filter((s) => s.metadata.labels?.[SERVICE_NAME_LABEL] === name);
   const out: ServicePortInfo[] = [];
   for (const sp of svc.spec?.ports ?? []) {
-    const info = portInfo(svc, sp, own);
+    const info = portInfo(svc, sp, own, node);
     if (info) out.push(info);
   }
   return out;

@@ -9,6 +9,7 @@ import type { Service } from "../api/types/core-v1.ts";
 import type { EndpointSlice } from "../api/types/discovery-v1.ts";
 import type { InformerFactory } from "../client/informer.ts";
 import type { Client } from "../client/types.ts";
+import { execConntrackCleaner } from "./conntrack.ts";
 import { LoadBalancerStatusController } from "./lb-status.ts";
 import { execNftRunner, inNetns, type NftOptions, type NftRunner } from "./nft-runner.ts";
 import { Proxier } from "./proxier.ts";
@@ -22,12 +23,24 @@ export interface ServiceProxyOptions {
   /** The node's pod CIDR (e.g. 10.244.0.0/24): cluster-IP traffic from outside it is masqueraded. */
   podCIDR: string;
   signal: AbortSignal;
+  /**
+   * This node's name: endpoints with this `nodeName` are local for `internalTrafficPolicy`
+   * / `externalTrafficPolicy: Local`. Undefined: every endpoint counts as local.
+   */
+  nodeName?: string;
+  /** Delete stale UDP conntrack entries with Debian's `conntrack` (default true; never with `runner`). */
+  conntrack?: boolean;
   /** Where nft runs (`netns`: inside that network namespace). */
   nft?: NftOptions;
   /** Replaces the nft runner entirely (unit tests). */
   runner?: NftRunner;
   /** Run the LoadBalancer status controller (default true). */
   loadBalancerStatus?: boolean;
+  /**
+   * Flat service chains (see RenderConfig.flatEndpoints): default true, which keeps adding
+   * one Service among 5,000 under 50 ms; false renders upstream's per-endpoint chains.
+   */
+  flatEndpoints?: boolean;
   /** Proxier tuning. */
   debounceMs?: number;
   minSyncIntervalMs?: number;
@@ -93,8 +106,10 @@ export async function startServiceProxy(o: ServiceProxyOptions): Promise<Service
     services,
     slices,
     runner,
-    render: { podCIDR: o.podCIDR },
+    render: { podCIDR: o.podCIDR, flatEndpoints: o.flatEndpoints ?? true },
     base: { localhostNodePorts: true },
+    ...(o.nodeName !== undefined ? { nodeName: o.nodeName } : {}),
+    ...(o.conntrack !== false && !o.runner ? { conntrack: execConntrackCleaner(o.nft?.netns) } : {}),
     ...(o.debounceMs !== undefined ? { debounceMs: o.debounceMs } : {}),
     ...(o.minSyncIntervalMs !== undefined ? { minSyncIntervalMs: o.minSyncIntervalMs } : {}),
   });

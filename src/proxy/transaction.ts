@@ -75,7 +75,11 @@ export class Transaction {
   }
 
   addElement(e: MapElement): void {
-    this.addElements.push(`add element ${T} ${e.map} { ${e.key} : ${e.value} }`);
+    this.addElements.push(
+      e.value
+        ? `add element ${T} ${e.map} { ${e.key} : ${e.value} }`
+        : `add element ${T} ${e.map} { ${e.key} }`,
+    );
   }
 
   deleteElement(e: MapElement): void {
