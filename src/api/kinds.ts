@@ -281,6 +281,14 @@ const SPECS: readonly KindSpec[] = [
     shortNames: ["ep"],
     storagePrefix: "services/endpoints",
   }),
+  def("v1", "PersistentVolume", "persistentvolumes", false, {
+    shortNames: ["pv"],
+    subresources: [statusSub("PersistentVolume")],
+  }),
+  def("v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, {
+    shortNames: ["pvc"],
+    subresources: [statusSub("PersistentVolumeClaim")],
+  }),
   def("v1", "ConfigMap", "configmaps", true, {
     shortNames: ["cm"],
   }),
@@ -408,6 +416,12 @@ const SPECS: readonly KindSpec[] = [
     generation: "spec",
   }),
   def("networking.k8s.io/v1", "IngressClass", "ingressclasses", false, { generation: "spec" }),
+  // policy/v1
+  def("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", true, {
+    shortNames: ["pdb"],
+    subresources: [statusSub("PodDisruptionBudget")],
+    generation: "spec",
+  }),
   // scheduling.k8s.io/v1
   def("scheduling.k8s.io/v1", "PriorityClass", "priorityclasses", false, {
     shortNames: ["pc"],

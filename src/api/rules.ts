@@ -9,9 +9,11 @@ import { batchRules } from "./validation/batch.ts";
 import { coreRules } from "./validation/core.ts";
 import { networkingRules } from "./validation/networking.ts";
 import { otherRules } from "./validation/other.ts";
+import { policyRules } from "./validation/policy.ts";
+import { storageRules } from "./validation/storage.ts";
 
 const BY_GROUP: Record<string, Record<string, KindRules>> = {
-  "": coreRules,
+  "": { ...coreRules, ...storageRules },
   apps: appsRules,
   batch: batchRules,
   "discovery.k8s.io": otherRules,
@@ -19,6 +21,7 @@ const BY_GROUP: Record<string, Record<string, KindRules>> = {
   "scheduling.k8s.io": otherRules,
   "events.k8s.io": otherRules,
   "networking.k8s.io": networkingRules,
+  policy: policyRules,
 };
 
 /** The rules of a kind, or undefined when it has none (it is then stored as sent). */

@@ -5,7 +5,7 @@
  * when kubectl asks for it, as a server-side Table.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { kindByResource, type KindInfo } from "../api/kinds.ts";
+import { kindByGroupResource, kindByResource, type KindInfo } from "../api/kinds.ts";
 import type { KubeObject } from "../api/object.ts";
 import { badRequest, methodNotAllowed, StatusError } from "../api/status-error.ts";
 import type { Backend } from "../storage/backend.ts";
@@ -215,7 +215,10 @@ export class ResourceHandler {
               fieldManager: fieldManager(q, req),
               subresource: "binding",
             })
-          : await evictPod(store, ri.namespace, ri.name, body);
+          : await evictPod(store, ri.namespace, ri.name, body, {
+              store: this.stores(kindByGroupResource("policy", "poddisruptionbudgets")!),
+              backend: this.backend,
+            });
       sendJson(res, 201, out);
       return;
     }

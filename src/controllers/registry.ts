@@ -6,6 +6,7 @@ import type { ControllerStarter } from "./context.ts";
 import { startCronJobController } from "./cronjob/index.ts";
 import { startDaemonSetController } from "./daemonset/index.ts";
 import { startDeploymentController } from "./deployment/index.ts";
+import { startDisruptionController } from "./disruption/index.ts";
 import { startEndpointsController } from "./endpoints/index.ts";
 import { startEndpointSliceController } from "./endpointslice/index.ts";
 import { startGarbageCollectorController } from "./garbage-collector/index.ts";
@@ -26,6 +27,7 @@ export const controllerStarters: Readonly<Record<string, ControllerStarter>> = {
   "deployment-controller": startDeploymentController,
   "statefulset-controller": startStatefulSetController,
   "daemonset-controller": startDaemonSetController,
+  "disruption-controller": startDisruptionController,
   "job-controller": startJobController,
   "ttl-after-finished-controller": startTtlAfterFinishedController,
   "cronjob-controller": startCronJobController,

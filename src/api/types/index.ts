@@ -10,6 +10,7 @@ import type * as corev1 from "./core-v1.ts";
 import type * as discoveryv1 from "./discovery-v1.ts";
 import type * as eventsv1 from "./events-v1.ts";
 import type * as networkingv1 from "./networking-v1.ts";
+import type * as policyv1 from "./policy-v1.ts";
 import type * as schedulingv1 from "./scheduling-v1.ts";
 
 export type * as appsv1 from "./apps-v1.ts";
@@ -48,4 +49,5 @@ export type KnownObject =
   | discoveryv1.EndpointSlice
   | schedulingv1.PriorityClass
   | networkingv1.Ingress
-  | networkingv1.IngressClass;
+  | networkingv1.IngressClass
+  | policyv1.PodDisruptionBudget;

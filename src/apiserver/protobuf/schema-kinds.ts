@@ -36,7 +36,7 @@ const KINDS: Readonly<Record<string, readonly string[]>> = {
   ],
   "apps/v1": ["Deployment", "ReplicaSet", "DaemonSet", "StatefulSet"],
   "batch/v1": ["Job", "CronJob"],
-  "policy/v1": ["Eviction"],
+  "policy/v1": ["Eviction", "PodDisruptionBudget"],
   "policy/v1beta1": ["Eviction"],
   "authorization.k8s.io/v1": ["SelfSubjectAccessReview"],
   "authentication.k8s.io/v1": ["TokenRequest", "SelfSubjectReview"],

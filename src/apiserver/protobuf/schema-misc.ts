@@ -1,5 +1,6 @@
 /**
- * @module Protobuf schemas of the smaller groups kubectl sends: policy/v1 Eviction,
+ * @module Protobuf schemas of the smaller groups kubectl sends: policy/v1 Eviction and
+ * PodDisruptionBudget,
  * authorization/v1 SelfSubjectAccessReview, authentication/v1 TokenRequest and
  * SelfSubjectReview, scheduling/v1 PriorityClass, coordination/v1 Lease and
  * discovery/v1 EndpointSlice. Field numbers follow k8s.io/api's published definitions.
@@ -10,6 +11,26 @@ import type { MessageSpec } from "./schema-types.ts";
 /** Messages of the smaller API groups by name. */
 export const miscSchemas: Record<string, MessageSpec> = {
   Eviction: { 1: "metadata:ObjectMeta", 2: "deleteOptions:DeleteOptions" },
+  PodDisruptionBudget: {
+    1: "metadata:ObjectMeta",
+    2: "spec:PodDisruptionBudgetSpec",
+    3: "status:PodDisruptionBudgetStatus",
+  },
+  PodDisruptionBudgetSpec: {
+    1: "minAvailable:ios?",
+    2: "selector:LabelSelector",
+    3: "maxUnavailable:ios?",
+    4: "unhealthyPodEvictionPolicy?",
+  },
+  PodDisruptionBudgetStatus: {
+    1: "observedGeneration:i64",
+    2: "disruptedPods:{time}",
+    3: "disruptionsAllowed:i32!",
+    4: "currentHealthy:i32!",
+    5: "desiredHealthy:i32!",
+    6: "expectedPods:i32!",
+    7: "conditions:[]Condition",
+  },
   SelfSubjectAccessReview: {
     1: "metadata:ObjectMeta",
     2: "spec:SelfSubjectAccessReviewSpec",

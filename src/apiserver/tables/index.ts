@@ -24,6 +24,11 @@ import {
   servicePrinter,
 } from "./network.ts";
 import { podPrinter } from "./pods.ts";
+import {
+  persistentVolumeClaimPrinter,
+  persistentVolumePrinter,
+  podDisruptionBudgetPrinter,
+} from "./storage.ts";
 import { defaultPrinter, type TablePrinter } from "./table.ts";
 import {
   controllerRevisionPrinter,
@@ -78,6 +83,9 @@ const PRINTERS = new Map<string, TablePrinter>([
   ["discovery.k8s.io/EndpointSlice", endpointSlicePrinter],
   ["networking.k8s.io/Ingress", ingressPrinter],
   ["networking.k8s.io/IngressClass", ingressClassPrinter],
+  ["/PersistentVolume", persistentVolumePrinter],
+  ["/PersistentVolumeClaim", persistentVolumeClaimPrinter],
+  ["policy/PodDisruptionBudget", podDisruptionBudgetPrinter],
   ["scheduling.k8s.io/PriorityClass", priorityClassPrinter],
   ["apps/Deployment", deploymentPrinter],
   ["apps/ReplicaSet", replicaSetPrinter],
