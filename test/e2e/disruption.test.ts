@@ -39,12 +39,13 @@ describe("disruption budgets and prune on simulated nodes", { skip }, () => {
   });
 
   it("kubectl create pdb and get pdb show upstream's columns", () => {
-    // `kubectl create pdb` (kubectl 1.32+ sends it as protobuf) needs the policy/v1
-    // PodDisruptionBudget protobuf schema; apply sends JSON.
-    k(["apply", "-f", "-"], pdbYaml("cols", "app: cols", "minAvailable: 1"));
-    const out = k(["get", "pdb", "cols"]);
+    // kubectl 1.32+ sends `create pdb` as protobuf; apply sends JSON.
+    k(["create", "pdb", "cols", "--selector=app=cols", "--min-available=1"]);
+    k(["apply", "-f", "-"], pdbYaml("applied", "app: applied", "maxUnavailable: 50%"));
+    const out = k(["get", "pdb", "cols", "applied"]);
     assert.match(out, /^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE/);
     assert.match(out, /\ncols\s+1\s+N\/A\s+\d+\s+\S+/);
+    assert.match(out, /\napplied\s+N\/A\s+50%\s+\d+\s+\S+/);
     const bad = s.kubectl(["apply", "-f", "-"], {
       stdin: pdbYaml("both", "app: x", "minAvailable: 1\n  maxUnavailable: 1"),
     });
