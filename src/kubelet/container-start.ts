@@ -168,6 +168,7 @@ export async function startContainer(
       user: uid !== undefined ? (gid !== undefined ? `${uid}:${gid}` : String(uid)) : "",
       tty: c.tty === true,
       stdin: c.stdin === true,
+      stdinOnce: c.stdinOnce === true,
       mounts,
       cpuShares: limits.cpuShares,
       logPath: containerLogPath(deps.logsDir, pod, c.name, attempt),

@@ -25,6 +25,7 @@ import { Backoff } from "./backoff.ts";
 import { parseResolvConf, type ResolvConf } from "./dns.ts";
 import type { ObjectSource } from "./env.ts";
 import { every, NodeLease } from "./node-lease.ts";
+import { startLogRotation } from "./log-rotation.ts";
 import { buildNodeStatus, newNode, nodeLabels, readHostFacts, statusFingerprint } from "./node-status.ts";
 import { PodSyncer } from "./pod-sync.ts";
 import { PodWorkers, type PodLifecycle } from "./pod-workers.ts";
@@ -252,6 +253,7 @@ export class Kubelet {
     this.secrets.start(signal);
     this.services.start(signal);
     this.pods.start(signal);
+    startLogRotation({ runtime: o.runtime, listContainers: () => o.runtime.listContainers(), signal });
     await Promise.all([this.configMaps.synced, this.secrets.synced, this.services.synced, this.pods.synced]);
     if (signal.aborted) return;
 

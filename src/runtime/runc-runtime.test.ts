@@ -308,6 +308,78 @@ test("RuncRuntime on runc + conmon", { skip: missing.length > 0 }, async (t) => 
     },
   );
 
+  await t.test("conmon reopens its log file after rotation renamed it away", async () => {
+    const logPath = join(logDir, "rot", "0.log");
+    const id = await rt.createContainer(
+      b.uid,
+      ctr("rot", sh('trap "exit 0" TERM; i=0; while true; do echo line-$i; i=$((i+1)); sleep 0.1; done'), {
+        logPath,
+      }),
+    );
+    await rt.startContainer(id);
+    const until = async (ok: () => Promise<boolean>, what: string) => {
+      for (let i = 0; i < 100 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.ok(await ok(), what);
+    };
+    const text = (p: string) => readFile(p, "utf8").catch(() => "");
+    await until(async () => (await text(logPath)).includes("line-1"), "first lines logged");
+    const { rotateContainerLog } = await import("../kubelet/log-rotation.ts");
+    const rotated = await rotateContainerLog(logPath, { maxSize: 1, maxFiles: 5, reopen: () => rt.reopenContainerLog(id) });
+    assert.ok(rotated);
+    assert.match(await text(rotated), / stdout F line-0$/m);
+    // conmon writes new lines to a fresh file at the original path.
+    await until(async () => / stdout F line-\d+$/m.test(await text(logPath)), "new file gets new lines");
+    assert.doesNotMatch(await text(logPath), / stdout F line-0$/m);
+    await rt.stopContainer(id, 5);
+    await rt.removeContainer(id);
+  });
+
+  await t.test("attach: stdin reaches a stdin container's shell through conmon's socket", async () => {
+    const logPath = join(logDir, "att", "0.log");
+    const id = await rt.createContainer(a.uid, ctr("att", ["sh"], { logPath, stdin: true, stdinOnce: false }));
+    await rt.startContainer(id);
+    const text = () => readFile(logPath, "utf8").catch(() => "");
+    const s1 = await rt.attach(id);
+    s1.stdin.write("echo hello-$((40+2))\n");
+    for (let i = 0; i < 100 && !/stdout F hello-42$/m.test(await text()); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    assert.match(await text(), / stdout F hello-42$/m);
+    // Without stdinOnce a detach leaves stdin open: a second attach still reaches the shell.
+    s1.close();
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal((await rt.containerStatus(id))?.state, "running");
+    const s2 = await rt.attach(id);
+    s2.stdin.write("exit 7\n");
+    const st = await waitFor(rt, id, (x) => x.state === "exited");
+    assert.equal(st.exitCode, 7);
+    s2.close();
+    await rt.removeContainer(id);
+  });
+
+  await t.test("attach with tty: a real terminal that resizes", async () => {
+    const logPath = join(logDir, "atty", "0.log");
+    const id = await rt.createContainer(
+      a.uid,
+      ctr("atty", ["sh"], { logPath, stdin: true, stdinOnce: true, tty: true }),
+    );
+    await rt.startContainer(id);
+    const text = () => readFile(logPath, "utf8").catch(() => "");
+    const s = await rt.attach(id);
+    s.resize(91, 33);
+    await new Promise((r) => setTimeout(r, 300));
+    s.stdin.write("stty size; [ -t 0 ] && echo is-tty\n");
+    for (let i = 0; i < 100 && !/ stdout [FP] is-tty\r?$/m.test(await text()); i++)
+      await new Promise((r) => setTimeout(r, 100));
+    const out = await text();
+    assert.match(out, / stdout [FP] 33 91\r?$/m);
+    assert.match(out, / stdout [FP] is-tty\r?$/m);
+    s.stdin.write("exit 0\n");
+    s.close();
+    const st = await waitFor(rt, id, (x) => x.state === "exited");
+    assert.equal(st.exitCode, 0);
+    await rt.removeContainer(id);
+  });
+
   await t.test("removing the sandboxes leaves no container, netns, veth, conmon or IP behind", async () => {
     const vethsBefore = execFileSync("ip", ["-o", "link", "show", "master", BRIDGE], { encoding: "utf8" });
     assert.equal(vethsBefore.trim().split("\n").length, 2, "one veth per pod on the bridge");

@@ -11,12 +11,14 @@
  * resolv.conf), `<stateDir>/containers/<id>/{config.json,meta.json,conmon.log,…}`,
  * `<stateDir>/exits/<id>`, `<stateDir>/sockets/`, `<stateDir>/runc/`, `<stateDir>/ipam.json`.
  */
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, rmdir, stat, writeFile } from "node:fs/promises";
 import { networkInterfaces } from "node:os";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import type {
+  AttachSession,
   ContainerConfig,
   ContainerRuntime,
   ContainerStats,
@@ -29,8 +31,16 @@ import type {
 } from "./types.ts";
 import { buildSpec, DEFAULT_NOFILE } from "./oci/spec.ts";
 import { resolveUser } from "./oci/user.ts";
-import { conmonCreate, CONMON_BINARY } from "./runc/conmon.ts";
-import { Runc, type RuncState } from "./runc/runc.ts";
+import {
+  conmonAttachSocket,
+  conmonControl,
+  conmonCreate,
+  CONMON_BINARY,
+  CONMON_CTL_REOPEN_LOGS,
+  CONMON_CTL_RESIZE,
+} from "./runc/conmon.ts";
+import { RecordIndex } from "./runc/record-index.ts";
+import { Runc } from "./runc/runc.ts";
 import { oomKilled, readCgroupUsage } from "./runc/cgroups.ts";
 import { runcExec, runcExecSync } from "./runc/exec.ts";
 import { createSandboxNamespaces, removeSandboxNamespaces } from "./runc/sandbox-namespaces.ts";
@@ -153,6 +163,10 @@ export class RuncRuntime implements ContainerRuntime {
   private readonly ipam: Ipam;
   private nodeNet: Promise<{ bridge: string; gateway: string }> | undefined;
   private readonly lastCpu = new Map<string, { at: bigint; nanos: number }>();
+  /** Container records, in memory after the first read of the bundles. */
+  private readonly records: RecordIndex<ContainerMeta>;
+  /** Containers runc did not know when this instance first looked (their conmon is gone). */
+  private lost: Promise<Set<string>> | undefined;
 
   constructor(private readonly opts: RuncRuntimeOptions) {
     this.runc = new Runc(opts.runcBinary ?? "/usr/sbin/runc", join(opts.stateDir, "runc"));
@@ -163,6 +177,7 @@ export class RuncRuntime implements ContainerRuntime {
       sockets: join(opts.stateDir, "sockets"),
     };
     this.ipam = new Ipam(join(opts.stateDir, "ipam.json"), opts.network.podCIDR);
+    this.records = new RecordIndex<ContainerMeta>(this.dirs.containers);
   }
 
   // ---- images ----
@@ -226,17 +241,18 @@ export class RuncRuntime implements ContainerRuntime {
         // A half-made network from an earlier attempt goes first.
         if (existing?.hostVeth) await teardownPodNetwork(existing);
         const ip = await this.ipam.allocate(config.uid);
-        const net = await setupPodNetwork({
-          uid: config.uid,
-          ip,
-          prefix: this.ipam.cidr.prefix,
-          gateway,
-          bridge,
-        });
-        Object.assign(rec, { ip, netns: net.netns, netnsPath: net.netnsPath, hostVeth: net.hostVeth });
-        const ns = await createSandboxNamespaces(join(dir, "ns"), config.hostname);
-        rec.utsPath = ns.utsPath;
-        rec.ipcPath = ns.ipcPath;
+        // The network and the UTS/IPC namespaces are independent: made side by side.
+        const [net, ns] = await Promise.allSettled([
+          setupPodNetwork({ uid: config.uid, ip, prefix: this.ipam.cidr.prefix, gateway, bridge }),
+          createSandboxNamespaces(join(dir, "ns"), config.hostname),
+        ]);
+        if (net.status === "fulfilled") {
+          const n = net.value;
+          Object.assign(rec, { ip, netns: n.netns, netnsPath: n.netnsPath, hostVeth: n.hostVeth });
+        }
+        if (ns.status === "fulfilled") Object.assign(rec, ns.value);
+        if (net.status === "rejected") throw net.reason;
+        if (ns.status === "rejected") throw ns.reason;
       }
       await writeFile(rec.hostnameFile, `${config.hostname}\n`);
       rec.hostsFile =
@@ -306,11 +322,32 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   private readMeta(id: string): Promise<ContainerMeta | undefined> {
-    return readJson<ContainerMeta>(join(this.bundle(id), "meta.json"));
+    return this.records.get(id);
   }
 
   private writeMeta(meta: ContainerMeta): Promise<void> {
-    return writeJsonAtomic(join(this.bundle(meta.id), "meta.json"), meta);
+    return this.records.save(meta);
+  }
+
+  /**
+   * Adoption check, once per instance: a container recorded as started, not yet seen to
+   * exit, that runc no longer knows (its conmon died with the machine) cannot report an
+   * exit; its state is "unknown" rather than "running". One `runc list` for the node.
+   */
+  private lostContainers(): Promise<Set<string>> {
+    this.lost ??= (async () => {
+      // Only what an earlier process left: a container this one is creating is not lost.
+      const open = (await this.records.adopted()).filter((m) => !m.finishedAt);
+      if (open.length === 0) return new Set<string>();
+      const known = new Set((await this.runc.list()).map((s) => s.id));
+      return new Set(open.filter((m) => !known.has(m.id) && !this.exitSeen(m.id)).map((m) => m.id));
+    })();
+    this.lost.catch(() => (this.lost = undefined));
+    return this.lost;
+  }
+
+  private exitSeen(id: string): boolean {
+    return existsSync(join(this.dirs.exits, id));
   }
 
   async createContainer(podUid: string, config: ContainerConfig): Promise<string> {
@@ -371,12 +408,14 @@ export class RuncRuntime implements ContainerRuntime {
         exitDir: this.dirs.exits,
         socketDir: this.dirs.sockets,
         stdin: config.stdin,
+        stdinOnce: config.stdinOnce ?? false,
         tty: config.tty,
       });
       return id;
     } catch (err) {
       await this.runc.delete(id).catch(() => undefined);
       if (prepared) await this.opts.snapshots.remove(id).catch(() => undefined);
+      await this.records.remove(id);
       await rm(bundle, { recursive: true, force: true });
       await rm(join(this.dirs.exits, id), { force: true });
       throw err;
@@ -392,6 +431,7 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   async stopContainer(id: string, gracePeriodSeconds: number): Promise<void> {
+    if (this.exitSeen(id)) return;
     const state = await this.runc.state(id);
     if (!state || state.status === "stopped") return;
     if (state.status === "created") {
@@ -407,12 +447,18 @@ export class RuncRuntime implements ContainerRuntime {
     await this.waitStopped(id, 10_000);
   }
 
-  /** Polls until runc reports the container stopped (or gone); false on timeout. */
+  /**
+   * Waits until the container stopped: conmon's exit file appears (a file check per poll),
+   * or runc — asked once a second — no longer reports it running. False on timeout.
+   */
   private async waitStopped(id: string, timeoutMs: number): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const s = await this.runc.state(id);
-      if (!s || s.status === "stopped") return true;
+    for (let i = 1; ; i++) {
+      if (this.exitSeen(id)) return true;
+      if (i % 10 === 0) {
+        const s = await this.runc.state(id);
+        if (!s || s.status === "stopped") return true;
+      }
       if (Date.now() >= deadline) return false;
       await sleep(POLL_MS * 2);
     }
@@ -422,6 +468,7 @@ export class RuncRuntime implements ContainerRuntime {
     const meta = await this.readMeta(id);
     await this.runc.delete(id);
     if (meta) await this.opts.snapshots.remove(id);
+    await this.records.remove(id);
     await rm(this.bundle(id), { recursive: true, force: true });
     await rm(join(this.dirs.exits, id), { force: true });
     await rm(join(this.dirs.sockets, id), { force: true });
@@ -429,24 +476,24 @@ export class RuncRuntime implements ContainerRuntime {
   }
 
   async listContainers(podUid?: string): Promise<ContainerStatus[]> {
-    const ids = await readdir(this.dirs.containers).catch(() => [] as string[]);
-    if (ids.length === 0) return [];
-    const metas = (await Promise.all(ids.map((id) => this.readMeta(id)))).filter(
-      (m): m is ContainerMeta => m !== undefined && (podUid === undefined || m.podUid === podUid),
-    );
+    const metas = await this.records.list(podUid);
     if (metas.length === 0) return [];
-    // One `runc list` for all, rather than a `runc state` per container.
-    const states = new Map((await this.runc.list()).map((s) => [s.id, s]));
-    return Promise.all(metas.map((m) => this.statusOf(m, states.get(m.id))));
+    const lost = await this.lostContainers();
+    return Promise.all(metas.map((m) => this.statusOf(m, lost)));
   }
 
   async containerStatus(id: string): Promise<ContainerStatus | undefined> {
     const meta = await this.readMeta(id);
     if (!meta) return undefined;
-    return this.statusOf(meta, meta.finishedAt ? undefined : await this.runc.state(id));
+    return this.statusOf(meta, await this.lostContainers());
   }
 
-  private async statusOf(meta: ContainerMeta, state: RuncState | undefined): Promise<ContainerStatus> {
+  /**
+   * A container's state from what conmon and this runtime recorded, as CRI-O does — no runc
+   * process per look: exited once conmon's exit file exists, running once started, created
+   * before that; "unknown" when runc lost it (see `lostContainers`).
+   */
+  private async statusOf(meta: ContainerMeta, lost: Set<string>): Promise<ContainerStatus> {
     const base: ContainerStatus = {
       id: meta.id,
       name: meta.name,
@@ -461,9 +508,10 @@ export class RuncRuntime implements ContainerRuntime {
     };
     if (meta.startedAt) base.startedAt = meta.startedAt;
     if (!meta.finishedAt) {
-      if (state?.status === "created" || state?.status === "creating") return { ...base, state: "created" };
-      if (state?.status === "running" || state?.status === "paused") return { ...base, state: "running" };
-      if (state?.status !== "stopped" && !existsSync(join(this.dirs.exits, meta.id))) return base;
+      if (!this.exitSeen(meta.id)) {
+        if (lost.has(meta.id)) return base;
+        return { ...base, state: meta.startedAt ? "running" : "created" };
+      }
       if (!(await this.finalize(meta))) return base;
     }
     const out: ContainerStatus = {
@@ -520,6 +568,49 @@ export class RuncRuntime implements ContainerRuntime {
     const state = await this.runc.state(id);
     if (state?.status !== "running") throw new Error(`container ${id} is not running`);
     return runcExec(this.runc, id, argv, opts);
+  }
+
+  /**
+   * Asks the container's conmon to reopen its log file (after the log was rotated away), as
+   * CRI's ReopenContainerLog: a `2 0 0` message on conmon's ctl FIFO. Fails when the container
+   * is not running (no conmon reads the FIFO).
+   */
+  async reopenContainerLog(id: string): Promise<void> {
+    await conmonControl(this.bundle(id), CONMON_CTL_REOPEN_LOGS);
+  }
+
+  /**
+   * Attaches to the container's stdin through conmon's SEQPACKET attach socket. Node cannot
+   * open SEQPACKET sockets, so `socat` relays our bytes into it; resizes go to conmon's ctl
+   * FIFO (`1 HEIGHT WIDTH`).
+   */
+  async attach(id: string): Promise<AttachSession> {
+    const meta = await this.readMeta(id);
+    if (!meta) throw new Error(`container ${id} not found`);
+    const sock = conmonAttachSocket(this.dirs.sockets, id);
+    if (!existsSync(sock)) throw new Error(`container ${id} has no attach socket`);
+    // Connected by its name from inside its directory: a unix socket path may not exceed
+    // 108 bytes, and a data dir under a long temporary path makes the full one longer.
+    const relay = spawn("socat", ["-u", "STDIN", `UNIX-CONNECT:${basename(sock)},type=5`], {
+      cwd: dirname(sock),
+      stdio: ["pipe", "ignore", "ignore"],
+    });
+    relay.on("error", () => undefined);
+    relay.stdin.on("error", () => undefined);
+    const bundle = this.bundle(id);
+    return {
+      stdin: relay.stdin,
+      resize: (width, height) => {
+        void conmonControl(bundle, CONMON_CTL_RESIZE, height, width).catch(() => undefined);
+      },
+      close: () => {
+        // socat leaves once it has passed on the end of input; a stuck one is stopped.
+        relay.stdin.end();
+        const t = setTimeout(() => relay.kill("SIGTERM"), 10_000);
+        t.unref();
+        relay.once("exit", () => clearTimeout(t));
+      },
+    };
   }
 
   async containerStats(id: string): Promise<ContainerStats | undefined> {

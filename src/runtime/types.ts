@@ -70,6 +70,8 @@ export interface ContainerConfig {
   user: string;
   tty: boolean;
   stdin: boolean;
+  /** Pod `stdinOnce`: stdin closes when the first attached client detaches. */
+  stdinOnce?: boolean;
   mounts: Mount[];
   /** Limits: bytes, millicores (quota), cpu shares, pids; undefined = unlimited. */
   memoryLimitBytes?: number;
@@ -165,4 +167,24 @@ export interface ContainerRuntime {
   /** Starts a command with streams (kubectl exec). */
   exec(id: string, argv: string[], opts: { tty: boolean; stdin: boolean }): Promise<ExecProcess>;
   containerStats(id: string): Promise<ContainerStats | undefined>;
+  /**
+   * Makes the container's log writer reopen `logPath` (CRI ReopenContainerLog), used after
+   * log rotation renamed the current file away. Optional: runtimes without it are not rotated.
+   */
+  reopenContainerLog?(id: string): Promise<void>;
+  /**
+   * Attaches to a running container's own stdin (created with `stdin: true`) and terminal
+   * (kubectl attach -i). Output is read from the container's log by the caller. Optional.
+   */
+  attach?(id: string): Promise<AttachSession>;
+}
+
+/** An attachment to a container's stdin and terminal. */
+export interface AttachSession {
+  /** Bytes written here reach the container's stdin; ending it detaches stdin. */
+  stdin: NodeJS.WritableStream;
+  /** Resizes the container's terminal (tty containers). */
+  resize(width: number, height: number): void;
+  /** Detaches. */
+  close(): void;
 }

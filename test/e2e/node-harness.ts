@@ -60,6 +60,23 @@ export const podNetnsList = (): string[] =>
     .map((l) => l.split(" ")[0]!)
     .filter((n) => n.startsWith("kites-"));
 
+/** Mount points under `dir`. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((m) => m.startsWith(dir));
+}
+
+/**
+ * Waits (bounded: 30 s) until the agent with data dir `dataDir` has unmounted everything: a
+ * pod that ended is deleted from the API at once (as upstream does for terminal pods), and
+ * its agent tears it down just after.
+ */
+export async function settled(dataDir: string): Promise<void> {
+  for (let i = 0; i < 60 && mountsUnder(dataDir).length > 0; i++) await sleep(500);
+}
+
 /**
  * Removes what an agent with data dir `dataDir` left: its runc containers, the pod netns,
  * mounts under the dir, the bridge and its rules, then the dir. Returns what had been left
@@ -84,11 +101,7 @@ export async function cleanNode(
   for (const ns of podNetnsList().filter((n) => mine.includes(n))) {
     spawnSync("ip", ["netns", "del", ns], { stdio: "ignore" });
   }
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => l.split(" ")[4] ?? "")
-    .filter((m) => m.startsWith(dataDir))
-    .reverse();
+  const mounts = mountsUnder(dataDir).reverse();
   for (const m of mounts) execFileSync("umount", ["-l", m]);
   // Peer routes first: their RETURN rules would keep the nat chain from going.
   await teardownNodeRoutes();

@@ -17,7 +17,7 @@ import { after, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Pod } from "../../src/api/types/core-v1.ts";
 import { kubectlMissing, kubectlPath, startServer, type TestServer } from "./harness.ts";
-import { cleanNode, lockNode, notRoot, podNetnsList } from "./node-harness.ts";
+import { cleanNode, lockNode, notRoot, podNetnsList, settled } from "./node-harness.ts";
 
 const POD_CIDR = "10.244.203.0/24";
 const NODE = "e2e-life";
@@ -88,7 +88,10 @@ describe("the pod lifecycle on the local node agent", { skip }, () => {
     const up = s.process.exitCode === null && s.process.signalCode === null;
     let left: { containers: string[]; mounts: string[] };
     try {
-      if (up) s.kubectl(["delete", "pods,configmaps,secrets", "--all", "--wait=true", "--timeout=60s"]);
+      if (up) {
+        s.kubectl(["delete", "pods,configmaps,secrets", "--all", "--wait=true", "--timeout=60s"]);
+        await settled(s.dataDir);
+      }
     } finally {
       try {
         await s.stop({ keep: true });
@@ -720,6 +723,41 @@ describe("the pod lifecycle on the local node agent", { skip }, () => {
     assert.equal(stamped.length, 3);
     for (const l of stamped)
       assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z (attempt-2|line-a|line-b)$/);
+  });
+
+  it("kubectl run -i --rm and attach -i: stdin reaches the container and its output comes back", async () => {
+    // `run -i --rm` makes a stdin/stdinOnce pod, attaches once it runs, and deletes it after.
+    const r = s.kubectl(
+      [
+        "run",
+        "reader",
+        "--image=busybox",
+        "--restart=Never",
+        "-i",
+        "--rm",
+        "--",
+        "sh",
+        "-c",
+        "read l; echo got:$l",
+      ],
+      { stdin: "hello-stdin\n" },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /got:hello-stdin/);
+    await until("pod/reader deleted by --rm", () => !k(["get", "pods", "-o", "name"]).includes("pod/reader"));
+    // attach -i to a running shell that reads its stdin: the input runs, its output comes back
+    // through the attach, and the session ends when the container does.
+    apply(
+      pod("shell", {
+        restartPolicy: "Never",
+        containers: [{ name: "c", image: "busybox", command: ["sh"], stdin: true }],
+      }),
+    );
+    wait("pod/shell", "condition=Ready");
+    const a = s.kubectl(["attach", "-i", "shell"], { stdin: "echo attached-$((40+2)); exit 0\n" });
+    assert.equal(a.code, 0, a.stderr);
+    assert.match(a.stdout, /attached-42/);
+    await until("pod/shell Succeeded", () => jp("pod/shell", ".status.phase") === "Succeeded");
   });
 
   it("a restarted server adopts the running container: same process, same logs, no duplicate", async () => {

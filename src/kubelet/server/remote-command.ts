@@ -3,8 +3,8 @@
  * (WebSocket channels or SPDY streams): a `CommandStreams` is the transport's view of stdin,
  * stdout, stderr, terminal resizes and the final status. `runExec` starts the command through
  * the runtime and reports its exit code the way kubectl reads it; `runAttach` follows the
- * running container's output from its log (the runtime offers no attach to a container's own
- * stdin, so stdin is read and dropped).
+ * running container's output from its log and, with `-i`, feeds the client's stdin and
+ * terminal resizes to the container through the runtime's `attach` (conmon's attach socket).
  */
 import { statSync } from "node:fs";
 import { open } from "node:fs/promises";
@@ -119,8 +119,15 @@ export async function runAttach(
   opts: StreamOptions,
   streams: CommandStreams,
 ): Promise<void> {
-  streams.stdin?.resume();
-  streams.onResize(() => undefined);
+  const session = opts.stdin && runtime.attach ? await runtime.attach(containerId).catch(() => undefined) : undefined;
+  if (session && streams.stdin) {
+    const input = session.stdin;
+    streams.stdin.on("data", (d: Buffer) => input.write(d));
+    streams.stdin.on("end", () => session.close());
+  } else streams.stdin?.resume();
+  streams.onResize((size) => {
+    if (opts.tty) session?.resize(size.Width, size.Height);
+  });
   const abort = new AbortController();
   void streams.closed.then(() => abort.abort());
   // Demultiplex the CRI records back into the container's two streams.
@@ -143,6 +150,7 @@ export async function runAttach(
   try {
     await streamRawFromEnd(logPath, sink, running, abort.signal);
   } finally {
+    session?.close();
     await Promise.all([waitWritten(streams.stdout), waitWritten(streams.stderr)]);
     streams.finish(SUCCESS_STATUS);
   }
@@ -167,6 +175,8 @@ async function streamRawFromEnd(
     const fh = await open(path, "r").catch(() => undefined);
     if (fh) {
       try {
+        // The log was rotated: conmon started a new file at the same path.
+        if ((await fh.stat()).size < pos) pos = 0;
         for (;;) {
           const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
           if (bytesRead === 0) break;

@@ -13,8 +13,8 @@
  * does not reap. Without `_OCI_STARTPIPE` it starts at once.
  */
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { closeSync, constants as fsConstants, openSync } from "node:fs";
+import { mkdir, open } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 
@@ -34,6 +34,8 @@ export interface ConmonCreateOptions {
   exitDir: string;
   socketDir: string;
   stdin: boolean;
+  /** Close the container's stdin when the first attached client leaves (pod `stdinOnce`). */
+  stdinOnce?: boolean;
   tty: boolean;
   /** Give up (and kill conmon) after this long; runc create normally takes ~100 ms. */
   timeoutMs?: number;
@@ -88,6 +90,7 @@ export async function conmonCreate(o: ConmonCreateOptions): Promise<ConmonCreate
     "--sync",
   ];
   if (o.stdin) args.push("-i");
+  if (o.stdin && !o.stdinOnce) args.push("--leave-stdin-open");
   if (o.tty) args.push("-t");
   // conmon's own diagnostics go to a file in the bundle, never to a pipe that dies with us.
   const out = openSync(join(o.bundle, "conmon.log"), "a");
@@ -163,4 +166,39 @@ export function cleanRuncMessage(raw: string): string {
     out.push(m?.[1] !== undefined ? m[1].replace(/\\(.)/g, "$1") : line);
   }
   return out.join("\n").trim();
+}
+
+/** conmon's control FIFO inside a bundle (conmon creates it next to `config.json`). */
+export function conmonCtlFifo(bundle: string): string {
+  return join(bundle, "ctl");
+}
+
+/** conmon control message types (`<type> <height> <width>\n` on the ctl FIFO). */
+export const CONMON_CTL_RESIZE = 1;
+export const CONMON_CTL_REOPEN_LOGS = 2;
+
+/** Formats one conmon control message. */
+export function conmonCtlMessage(type: number, height = 0, width = 0): string {
+  return `${type} ${height} ${width}\n`;
+}
+
+/**
+ * Writes one control message to a running conmon's ctl FIFO. Opens the FIFO non-blocking for
+ * writing, so a conmon that is gone (no reader) fails fast with ENXIO instead of hanging.
+ */
+export async function conmonControl(bundle: string, type: number, height = 0, width = 0): Promise<void> {
+  const fh = await open(conmonCtlFifo(bundle), fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+  try {
+    await fh.write(conmonCtlMessage(type, height, width));
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * conmon's attach socket (a SOCK_SEQPACKET unix socket): conmon links `<socketDir>/<id>` to the
+ * bundle and listens on `attach` inside it, keeping the path short.
+ */
+export function conmonAttachSocket(socketDir: string, id: string): string {
+  return join(socketDir, id, "attach");
 }
