@@ -98,7 +98,10 @@ spec:
   });
 
   it("metrics.k8s.io is discovered and answers in metrics-server's shapes", () => {
-    assert.match(k(["api-resources", "--api-group=metrics.k8s.io"]), /pods\s+metrics\.k8s\.io\/v1beta1\s+true\s+PodMetrics/);
+    assert.match(
+      k(["api-resources", "--api-group=metrics.k8s.io"]),
+      /pods\s+metrics\.k8s\.io\/v1beta1\s+true\s+PodMetrics/,
+    );
     const r = run(["get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope"]);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /podmetrics.metrics.k8s.io "default\/nope" not found/);
@@ -110,7 +113,10 @@ spec:
     const [head, row] = out.trim().split("\n");
     assert.match(head!, /^NAME\s+CPU\(cores\)\s+CPU\(%\)\s+MEMORY\(bytes\)\s+MEMORY\(%\)\s*$/);
     assert.match(row!, /^e2e-top\s+\d+m?\s+\d+%\s+\d+Mi\s+\d+%\s*$/);
-    const raw = JSON.parse(k(["get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes/e2e-top"])) as Record<string, unknown>;
+    const raw = JSON.parse(k(["get", "--raw", "/apis/metrics.k8s.io/v1beta1/nodes/e2e-top"])) as Record<
+      string,
+      unknown
+    >;
     console.log(JSON.stringify(raw));
     assert.equal(raw.kind, "NodeMetrics");
     assert.match((raw.usage as { cpu: string }).cpu, /^\d+(n|u|m)?$/);
@@ -143,7 +149,12 @@ spec:
 
     const raw = JSON.parse(
       k(["get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/burn"]),
-    ) as { kind: string; metadata: { labels?: Record<string, string> }; window: string; containers: { name: string; usage: { cpu: string; memory: string } }[] };
+    ) as {
+      kind: string;
+      metadata: { labels?: Record<string, string> };
+      window: string;
+      containers: { name: string; usage: { cpu: string; memory: string } }[];
+    };
     console.log(JSON.stringify(raw));
     assert.equal(raw.kind, "PodMetrics");
     assert.deepEqual(raw.metadata.labels, { app: "burn" });
