@@ -11,15 +11,13 @@ import { readFile, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { promisify } from "node:util";
 import type { ImageInfo } from "../../src/runtime/types.ts";
-import { sha256 } from "../../src/runtime/images/fs-util.ts";
 import type { ImageStore } from "../../src/runtime/images/image-store.ts";
 import {
-  MEDIA_TYPE,
-  hostArchitecture,
-  type ImageConfig,
-  type ImageManifest,
-} from "../../src/runtime/images/oci-types.ts";
-import { writeTar, type TarEntry } from "../../src/runtime/images/tar-writer.ts";
+  ensureBuiltImage,
+  singleLayerImage,
+  type BuiltImage,
+} from "../../src/runtime/images/single-layer-image.ts";
+import type { TarEntry } from "../../src/runtime/images/tar-writer.ts";
 
 const execFileP = promisify(execFile);
 
@@ -66,7 +64,7 @@ async function sharedLibraries(bin: string): Promise<string[]> {
 }
 
 /** The layer, config and manifest of the nginx image built from the host's nginx. */
-export async function buildNginxImage(): Promise<{ layer: Buffer; config: Buffer; manifest: Buffer }> {
+export async function buildNginxImage(): Promise<BuiltImage> {
   const st = await stat(NGINX).catch(() => undefined);
   if (!st?.isFile()) throw new Error(`${NGINX} not found: install Debian's nginx`);
   const mtime = Math.floor(st.mtimeMs / 1000);
@@ -95,36 +93,19 @@ export async function buildNginxImage(): Promise<{ layer: Buffer; config: Buffer
       return { path, type: "file", mode: f.mode, mtime, data: f.data };
     }),
   ];
-  const layer = writeTar(entries);
-  const created = new Date(mtime * 1000).toISOString();
-  const cfg: ImageConfig = {
-    architecture: hostArchitecture(),
-    os: "linux",
-    created,
-    config: {
+  return singleLayerImage(
+    entries,
+    mtime,
+    {
       Env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
       Cmd: [NGINX, "-e", "stderr", "-c", "/etc/nginx/nginx.conf"],
       ExposedPorts: { [`${NGINX_BENCH_PORT}/tcp`]: {} },
     },
-    rootfs: { type: "layers", diff_ids: [sha256(layer)] },
-    history: [{ created, created_by: `kites bench: host ${NGINX} and ${files.size - 5} libraries` }],
-  };
-  const config = Buffer.from(JSON.stringify(cfg));
-  const m: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociManifest,
-    config: { mediaType: MEDIA_TYPE.ociConfig, digest: sha256(config), size: config.length },
-    layers: [{ mediaType: MEDIA_TYPE.ociLayer, digest: sha256(layer), size: layer.length }],
-  };
-  return { layer, config, manifest: Buffer.from(JSON.stringify(m)) };
+    `kites bench: host ${NGINX} and ${files.size - 5} libraries`,
+  );
 }
 
 /** Returns the nginx bench image from `store`, building and adding it first when missing. */
-export async function ensureNginxImage(store: ImageStore): Promise<ImageInfo> {
-  const have = await store.get(NGINX_BENCH_REF);
-  if (have) return have;
-  const { layer, config, manifest } = await buildNginxImage();
-  const [info] = await store.addImage([NGINX_BENCH_REF], manifest, [config, layer]);
-  if (!info) throw new Error("nginx image was not added");
-  return info;
+export function ensureNginxImage(store: ImageStore): Promise<ImageInfo> {
+  return ensureBuiltImage(store, NGINX_BENCH_REF, buildNginxImage);
 }

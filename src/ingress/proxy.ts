@@ -85,6 +85,23 @@ function clientAddress(socket: Socket): string {
   return a.startsWith("::ffff:") ? a.slice(7) : a;
 }
 
+/** Appends the X-Forwarded-* and X-Real-Ip headers (replacing any the client sent). */
+function pushForwarded(out: string[], socket: Socket, proto: string, host: string | undefined): void {
+  const ip = clientAddress(socket);
+  out.push(
+    "X-Forwarded-For",
+    ip,
+    "X-Real-Ip",
+    ip,
+    "X-Forwarded-Proto",
+    proto,
+    "X-Forwarded-Host",
+    host ?? "",
+    "X-Forwarded-Port",
+    String(socket.localPort ?? ""),
+  );
+}
+
 /** The headers of an upgrade request sent upstream, as a flat raw list (names keep the client's case). */
 function upstreamHeaders(req: IncomingMessage, proto: string, upgrade: string | undefined): string[] {
   const raw = req.rawHeaders;
@@ -99,20 +116,7 @@ function upstreamHeaders(req: IncomingMessage, proto: string, upgrade: string | 
     } else if (host === undefined && name.length === 4 && name.toLowerCase() === "host") host = raw[i + 1];
     out.push(name, raw[i + 1]!);
   }
-  const socket = req.socket;
-  const ip = clientAddress(socket);
-  out.push(
-    "X-Forwarded-For",
-    ip,
-    "X-Real-Ip",
-    ip,
-    "X-Forwarded-Proto",
-    proto,
-    "X-Forwarded-Host",
-    host ?? "",
-    "X-Forwarded-Port",
-    String(socket.localPort ?? ""),
-  );
+  pushForwarded(out, req.socket, proto, host);
   if (upgrade !== undefined) out.push("Connection", "Upgrade", "Upgrade", upgrade);
   return out;
 }
@@ -179,19 +183,7 @@ function forwardHeaders(req: IncomingMessage, proto: string): { headers: string[
       }
     }
   }
-  const ip = clientAddress(req.socket);
-  headers.push(
-    "X-Forwarded-For",
-    ip,
-    "X-Real-Ip",
-    ip,
-    "X-Forwarded-Proto",
-    proto,
-    "X-Forwarded-Host",
-    host ?? "",
-    "X-Forwarded-Port",
-    String(req.socket.localPort ?? ""),
-  );
+  pushForwarded(headers, req.socket, proto, host);
   return { headers, body };
 }
 

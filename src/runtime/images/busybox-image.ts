@@ -10,9 +10,8 @@ import { readFile, stat } from "node:fs/promises";
 import { promisify } from "node:util";
 import type { ImageInfo } from "../types.ts";
 import type { ImageStore } from "./image-store.ts";
-import { sha256 } from "./fs-util.ts";
-import { MEDIA_TYPE, hostArchitecture, type ImageConfig, type ImageManifest } from "./oci-types.ts";
-import { writeTar, type TarEntry } from "./tar-writer.ts";
+import { ensureBuiltImage, singleLayerImage, type BuiltImage } from "./single-layer-image.ts";
+import type { TarEntry } from "./tar-writer.ts";
 
 const execFileP = promisify(execFile);
 
@@ -29,9 +28,7 @@ async function findBusybox(): Promise<string> {
 }
 
 /** The layer, config and manifest of the busybox image, built from the binary at `bin`. */
-export async function buildBusyboxImage(
-  bin: string,
-): Promise<{ layer: Buffer; config: Buffer; manifest: Buffer }> {
+export async function buildBusyboxImage(bin: string): Promise<BuiltImage> {
   const [data, st, list] = await Promise.all([readFile(bin), stat(bin), execFileP(bin, ["--list"])]);
   const applets = [...new Set(list.stdout.split("\n").map((s) => s.trim()))]
     .filter((a) => a !== "" && a !== "busybox" && !a.includes("/"))
@@ -70,35 +67,18 @@ export async function buildBusyboxImage(
     dir("usr"),
     dir("var"),
   ];
-  const layer = writeTar(entries);
-  const created = new Date(mtime * 1000).toISOString();
-  const cfg: ImageConfig = {
-    architecture: hostArchitecture(),
-    os: "linux",
-    created,
-    config: { Env: [PATH_ENV], Cmd: ["sh"] },
-    rootfs: { type: "layers", diff_ids: [sha256(layer)] },
-    history: [{ created, created_by: `kites: ${bin} with ${applets.length} applet links` }],
-  };
-  const config = Buffer.from(JSON.stringify(cfg));
-  const m: ImageManifest = {
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociManifest,
-    config: { mediaType: MEDIA_TYPE.ociConfig, digest: sha256(config), size: config.length },
-    layers: [{ mediaType: MEDIA_TYPE.ociLayer, digest: sha256(layer), size: layer.length }],
-  };
-  return { layer, config, manifest: Buffer.from(JSON.stringify(m)) };
+  return singleLayerImage(
+    entries,
+    mtime,
+    { Env: [PATH_ENV], Cmd: ["sh"] },
+    `kites: ${bin} with ${applets.length} applet links`,
+  );
 }
 
 /**
  * Returns `docker.io/library/busybox:latest` from `store`, building it from the machine's
  * busybox first when the store does not have it.
  */
-export async function ensureBusyboxImage(store: ImageStore): Promise<ImageInfo> {
-  const have = await store.get(BUSYBOX_REF);
-  if (have) return have;
-  const { layer, config, manifest } = await buildBusyboxImage(await findBusybox());
-  const [info] = await store.addImage([BUSYBOX_REF], manifest, [config, layer]);
-  if (!info) throw new Error("busybox image was not added");
-  return info;
+export function ensureBusyboxImage(store: ImageStore): Promise<ImageInfo> {
+  return ensureBuiltImage(store, BUSYBOX_REF, async () => buildBusyboxImage(await findBusybox()));
 }
