@@ -21,6 +21,7 @@ import { bindPod, evictPod } from "./pod-subresources.ts";
 import { toScale, writeScale } from "./scale.ts";
 import { tableRenderer, wantsTable } from "./table-output.ts";
 import type { CachedObject } from "./watch-cache.ts";
+import { cachedObject } from "./registry/codec.ts";
 
 /** Finds the store of a kind; the server owns the stores. */
 export type StoreLookup = (info: KindInfo) => ResourceStore;
@@ -326,7 +327,7 @@ export class ResourceHandler {
         for (const o of page.items) {
           try {
             const r = await store.delete(o.obj.metadata.namespace ?? "", o.obj.metadata.name ?? "", del);
-            gone.push({ ...o, obj: r.obj, json: JSON.stringify(r.obj) });
+            gone.push(cachedObject(o.key, r.obj, o.rev));
           } catch (e) {
             if (!(e instanceof StatusError && e.code === 404)) throw e;
           }

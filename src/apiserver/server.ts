@@ -4,8 +4,14 @@
  * OpenAPI, the node proxy, the built-in metrics API and the resource handler. Every error leaves as a Kubernetes `Status`.
  */
 import { setMaxListeners } from "node:events";
+import { chmodSync, rmSync } from "node:fs";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server as HttpServer,
+  type ServerResponse,
+} from "node:http";
 import { createServer, type Server } from "node:https";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { TLSSocket } from "node:tls";
 import type { AddressInfo } from "node:net";
 import { kindByGroupResource, type KindInfo } from "../api/kinds.ts";
@@ -49,6 +55,11 @@ export interface ApiServerConfig {
   tokens: Map<string, string>;
   host: string;
   port: number;
+  /**
+   * A unix socket path on which the same API is also served in plain HTTP, for the in-process
+   * components (no TLS on their loopback); they still authenticate with a token.
+   */
+  loopbackSocket?: string;
 }
 
 function sendStatus(res: ServerResponse, err: StatusError): void {
@@ -64,6 +75,7 @@ function sendStatus(res: ServerResponse, err: StatusError): void {
 /** A running API server. */
 export class ApiServer {
   private server: Server | undefined;
+  private loopback: HttpServer | undefined;
   private readonly stores = new Map<KindInfo, ResourceStore>();
   private readonly discovery = new Discovery();
   private readonly openapi = new OpenApi();
@@ -376,6 +388,28 @@ export class ApiServer {
   /** Starts listening; resolves once the socket is bound. */
   async start(): Promise<void> {
     const { pki } = this.config;
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+      this.route(req, res).catch((e: unknown) => {
+        if (e instanceof StatusError) sendStatus(res, e);
+        else {
+          console.error("apiserver: internal error:", e);
+          sendStatus(res, internalError(e instanceof Error ? e.message : String(e)));
+        }
+      });
+    };
+    const serve = async (
+      server: Server | HttpServer,
+      at: { path: string } | { port: number; host: string },
+    ): Promise<void> => {
+      server.keepAliveTimeout = 60_000;
+      server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+        this.upgrade(req, socket, head),
+      );
+      await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(at, () => resolve());
+      });
+    };
     this.server = createServer(
       {
         key: pki.serverKey,
@@ -384,35 +418,28 @@ export class ApiServer {
         requestCert: true,
         rejectUnauthorized: false,
       },
-      (req, res) => {
-        this.route(req, res).catch((e: unknown) => {
-          if (e instanceof StatusError) sendStatus(res, e);
-          else {
-            console.error("apiserver: internal error:", e);
-            sendStatus(res, internalError(e instanceof Error ? e.message : String(e)));
-          }
-        });
-      },
+      onRequest,
     );
-    this.server.keepAliveTimeout = 60_000;
-    this.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) =>
-      this.upgrade(req, socket, head),
-    );
-    await new Promise<void>((resolve, reject) => {
-      this.server!.once("error", reject);
-      this.server!.listen(this.config.port, this.config.host, () => resolve());
-    });
+    await serve(this.server, { port: this.config.port, host: this.config.host });
     this.port = (this.server.address() as AddressInfo).port;
+    if (this.config.loopbackSocket) {
+      // The datastore's lock makes this the only server of its data dir: a socket left there is stale.
+      rmSync(this.config.loopbackSocket, { force: true });
+      this.loopback = createHttpServer(onRequest);
+      await serve(this.loopback, { path: this.config.loopbackSocket });
+      chmodSync(this.config.loopbackSocket, 0o600);
+    }
     // Warm the caches kubectl touches first.
     for (const resource of ["namespaces", "pods"]) this.store(kindByGroupResource("", resource)!);
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
-    const s = this.server;
-    if (!s) return;
     for (const sock of this.podStreams) sock.destroy();
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
+    for (const s of [this.server, this.loopback]) {
+      if (!s) continue;
+      s.closeAllConnections();
+      await new Promise<void>((resolve) => s.close(() => resolve()));
+    }
   }
 }

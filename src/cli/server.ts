@@ -16,6 +16,9 @@ import { AGENT_FLAGS, agentSettingsFrom, agentUnavailable, startControlPlane } f
 import { flagHelp, parseFlags, type FlagSpec } from "./flags.ts";
 import { ensureNodeToken, NODE_TOKEN_USER } from "./node-token.ts";
 
+/** Linux's limit on a unix socket's path (sun_path), its terminating NUL included. */
+const UNIX_PATH_MAX = 108;
+
 const FLAGS: FlagSpec = {
   "data-dir": {
     type: "string",
@@ -79,7 +82,17 @@ export async function serverCommand(args: string[]): Promise<void> {
     [loopbackToken, "system:kites-loopback"],
     [nodeToken.secret, NODE_TOKEN_USER],
   ]);
-  const server = new ApiServer({ backend, pki, tokens, host, port });
+  // The in-process components' plain-HTTP loopback, where a unix socket path can hold it.
+  const loopbackSocket = join(dataDir, "apiserver.sock");
+  const useLoopback = Buffer.byteLength(loopbackSocket) < UNIX_PATH_MAX;
+  const server = new ApiServer({
+    backend,
+    pki,
+    tokens,
+    host,
+    port,
+    ...(useLoopback ? { loopbackSocket } : {}),
+  });
   try {
     await server.start();
   } catch (e) {
@@ -103,6 +116,7 @@ export async function serverCommand(args: string[]): Promise<void> {
     server: `https://${urlHost}:${server.port}`,
     ca: pki.caCert,
     token: loopbackToken,
+    ...(useLoopback ? { socketPath: loopbackSocket } : {}),
   };
   await startControlPlane(connection, stopComponents.signal, {
     scheduler: !flags["disable-scheduler"],

@@ -6,8 +6,8 @@
  * (`fromKubeconfig`) or from explicit connection settings (in-process components).
  */
 import { readFileSync } from "node:fs";
-import { Agent, request, type RequestOptions } from "node:https";
-import type { IncomingMessage } from "node:http";
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
+import { Agent, request as httpsRequest, type RequestOptions } from "node:https";
 import { parse as parseYaml } from "yaml";
 import { kindByGroupResource, type KindInfo } from "../api/kinds.ts";
 import type { KubeObject } from "../api/object.ts";
@@ -40,6 +40,11 @@ export interface ConnectionConfig {
   userAgent?: string;
   /** Concurrent connections to the server (default 64). */
   maxSockets?: number;
+  /**
+   * A unix socket of the same API server, spoken to in plain HTTP (the in-process components'
+   * loopback, which skips TLS); `server` still names the server in messages.
+   */
+  socketPath?: string;
 }
 
 const PATCH_TYPES: Record<PatchType, string> = {
@@ -93,7 +98,8 @@ interface Response {
 
 export class RestClient implements Client {
   readonly userAgent: string;
-  private readonly agent: Agent;
+  private readonly agent: Agent | HttpAgent;
+  private readonly request: typeof httpsRequest;
   private readonly url: URL;
   private readonly headers: Record<string, string>;
   private readonly clients = new Map<string, RestResourceClient>();
@@ -101,13 +107,17 @@ export class RestClient implements Client {
   constructor(private readonly config: ConnectionConfig) {
     this.userAgent = config.userAgent ?? "kites";
     this.url = new URL(config.server);
-    this.agent = new Agent({
-      keepAlive: true,
-      maxSockets: config.maxSockets ?? 64,
-      ca: config.ca,
-      ...(config.cert ? { cert: config.cert } : {}),
-      ...(config.key ? { key: config.key } : {}),
-    });
+    const maxSockets = config.maxSockets ?? 64;
+    this.agent = config.socketPath
+      ? new HttpAgent({ keepAlive: true, maxSockets })
+      : new Agent({
+          keepAlive: true,
+          maxSockets,
+          ca: config.ca,
+          ...(config.cert ? { cert: config.cert } : {}),
+          ...(config.key ? { key: config.key } : {}),
+        });
+    this.request = config.socketPath ? httpRequest : httpsRequest;
     this.headers = {
       "user-agent": this.userAgent,
       accept: "application/json",
@@ -137,6 +147,14 @@ export class RestClient implements Client {
   }
 
   private options(method: string, path: string, extra: Record<string, string>): RequestOptions {
+    if (this.config.socketPath)
+      return {
+        method,
+        socketPath: this.config.socketPath,
+        path,
+        agent: this.agent,
+        headers: { ...this.headers, ...extra },
+      };
     return {
       method,
       host: this.url.hostname.replace(/^\[|\]$/g, ""),
@@ -157,7 +175,7 @@ export class RestClient implements Client {
         ? { "content-type": contentType, "content-length": String(Buffer.byteLength(payload)) }
         : {};
     return new Promise((resolve, reject) => {
-      const req = request(this.options(method, path, extra), (res) => {
+      const req = this.request(this.options(method, path, extra), (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.on("end", () => {
@@ -176,7 +194,7 @@ export class RestClient implements Client {
   /** Opens a streaming GET (watch); resolves with the response once headers arrive. */
   stream(path: string, signal: AbortSignal): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
-      const req = request({ ...this.options("GET", path, {}), signal }, (res) => {
+      const req = this.request({ ...this.options("GET", path, {}), signal }, (res) => {
         const status = res.statusCode ?? 0;
         if (status >= 200 && status < 300) return resolve(res);
         const chunks: Buffer[] = [];

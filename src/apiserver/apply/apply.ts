@@ -157,7 +157,10 @@ function indexList(
 
 const describe = (path: readonly PathElement[]): string => path.map((pe) => `.${pe.slice(2)}`).join("");
 
-/** The fields a value sets, as upstream's `ToFieldSet`: leaves, atomic values and list items. */
+/**
+ * The fields a value sets, as upstream's `ToFieldSet`: leaves, atomic values and list items.
+ * `path` is a stack the walk pushes to and pops from (as in `compare`).
+ */
 function toFieldSet(v: unknown, s: Shape, path: PathElement[], out: FieldSet): void {
   const kind = kindOf(v, s);
   if (kind === "leaf") {
@@ -165,19 +168,26 @@ function toFieldSet(v: unknown, s: Shape, path: PathElement[], out: FieldSet): v
     return;
   }
   if (kind === "map") {
-    for (const [k, x] of Object.entries(v as Obj))
-      toFieldSet(x, childShape(s, k), [...path, fieldElement(k)], out);
+    const o = v as Obj;
+    for (const k in o) {
+      path.push(fieldElement(k));
+      toFieldSet(o[k], childShape(s, k), path, out);
+      path.pop();
+    }
     return;
   }
   const { order, items } = indexList(v, s, kind, describe(path), true);
   for (const pe of order) {
-    const p = [...path, pe];
-    out.insert(p);
-    if (kind === "assoc") toFieldSet(items.get(pe), itemShape(s), p, out);
+    path.push(pe);
+    out.insert(path);
+    if (kind === "assoc") toFieldSet(items.get(pe), itemShape(s), path, out);
+    path.pop();
   }
 }
 
-/** Compares two values as upstream's `TypedValue.Compare`, adding paths to `c`. */
+const EMPTY: Obj = Object.freeze({});
+
+/** Compares two values as upstream's `TypedValue.Compare`, adding paths to `c` (`path` is a stack). */
 function compare(l: unknown, r: unknown, s: Shape, path: PathElement[], c: Changes): void {
   if (l === undefined && r === undefined) return;
   const kind = kindOf(r !== undefined ? r : l, s);
@@ -188,22 +198,37 @@ function compare(l: unknown, r: unknown, s: Shape, path: PathElement[], c: Chang
   };
   if (kind === "leaf" || (l !== undefined && r !== undefined && kindOf(l, s) !== kind)) return leaf();
   if (kind === "map") {
-    const lm = (l ?? {}) as Obj;
-    const rm = (r ?? {}) as Obj;
-    if (Object.keys(lm).length === 0 && Object.keys(rm).length === 0) return leaf();
-    for (const k of new Set([...Object.keys(lm), ...Object.keys(rm)]))
-      compare(lm[k], rm[k], childShape(s, k), [...path, fieldElement(k)], c);
+    const lm = (l ?? EMPTY) as Obj;
+    const rm = (r ?? EMPTY) as Obj;
+    let any = false;
+    for (const k in lm) {
+      any = true;
+      path.push(fieldElement(k));
+      compare(lm[k], rm[k], childShape(s, k), path, c);
+      path.pop();
+    }
+    for (const k in rm) {
+      any = true;
+      if (Object.hasOwn(lm, k)) continue;
+      path.push(fieldElement(k));
+      compare(undefined, rm[k], childShape(s, k), path, c);
+      path.pop();
+    }
+    if (!any) return leaf();
   } else {
     const where = describe(path);
     const li = indexList(l, s, kind, where, false);
     const ri = indexList(r, s, kind, where, false);
     if (li.order.length === 0 && ri.order.length === 0) return leaf();
-    for (const pe of new Set([...li.order, ...ri.order])) {
-      const p = [...path, pe];
-      if (kind === "assoc") compare(li.items.get(pe), ri.items.get(pe), itemShape(s), p, c);
-      else if (!li.items.has(pe)) c.added.insert(p);
-      else if (!ri.items.has(pe)) c.removed.insert(p);
-    }
+    const visit = (pe: PathElement): void => {
+      path.push(pe);
+      if (kind === "assoc") compare(li.items.get(pe), ri.items.get(pe), itemShape(s), path, c);
+      else if (!li.items.has(pe)) c.added.insert(path);
+      else if (!ri.items.has(pe)) c.removed.insert(path);
+      path.pop();
+    };
+    for (const pe of li.order) visit(pe);
+    for (const pe of ri.order) if (!li.items.has(pe)) visit(pe);
   }
   if (l === undefined) c.added.insert(path);
   else if (r === undefined) c.removed.insert(path);
@@ -364,6 +389,13 @@ function withoutManagedFields(obj: KubeObject): KubeObject {
   return out;
 }
 
+/** `obj` without its managedFields, sharing everything but its metadata with `obj`. */
+function shallowWithoutManagedFields(obj: KubeObject): KubeObject {
+  const metadata = { ...obj.metadata };
+  delete metadata.managedFields;
+  return { ...obj, metadata };
+}
+
 /** Struct fields a Go-typed empty object already has (so creating them is not "adding" them). */
 const EMPTY_OBJECT_STRUCTS = [
   "metadata",
@@ -452,7 +484,8 @@ function decodeOrEmpty(obj: KubeObject | undefined): Managers {
  * operation Update and are taken from other managers; fields it removed leave every set.
  * managedFields sent in `next` replace the stored ones (a single empty entry clears them)
  * except on subresources. As upstream, objects with no managedFields start tracking only on
- * create or on their first apply. Returns a new object; the inputs are not touched.
+ * create or on their first apply. Returns a new object, which shares all but its metadata with
+ * `next`; the inputs are not touched.
  */
 export function recordUpdate(old: KubeObject | undefined, next: KubeObject, opts: UpdateOptions): KubeObject {
   const sent = next.metadata?.managedFields;
@@ -463,10 +496,10 @@ export function recordUpdate(old: KubeObject | undefined, next: KubeObject, opts
     managers = decodeOrEmpty(next);
     if (managers.size === 0) managers = decodeOrEmpty(old);
   }
-  const result = withoutManagedFields(next);
+  const result = shallowWithoutManagedFields(next);
   if (old && managers.size === 0) return result;
   const shape: Shape = { schema: patchSchemaFor(opts.group, opts.version, opts.kind) };
-  const before = old ? withoutManagedFields(old) : emptyObjectLike(result);
+  const before = old ? shallowWithoutManagedFields(old) : emptyObjectLike(result);
   const entry: Omit<ManagerEntry, "set" | "time"> = {
     manager: opts.manager,
     operation: opts.operation,

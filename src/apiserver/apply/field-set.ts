@@ -206,9 +206,11 @@ export class FieldSet {
 
   /** Adds `path`; the empty path (the root) is never a member. */
   insert(path: FieldPath): this {
-    if (path.length === 0) return this;
-    const node = path.slice(0, -1).reduce<FieldSet>((n, pe) => n.descend(pe), this);
-    node.members.add(path[path.length - 1] as PathElement);
+    const n = path.length;
+    if (n === 0) return this;
+    let node: FieldSet = this;
+    for (let i = 0; i < n - 1; i++) node = node.descend(path[i] as PathElement);
+    node.members.add(path[n - 1] as PathElement);
     return this;
   }
 
@@ -223,9 +225,11 @@ export class FieldSet {
 
   /** True when `path` itself is in the set. */
   has(path: FieldPath): boolean {
-    if (path.length === 0) return false;
-    const node = path.slice(0, -1).reduce<FieldSet | undefined>((n, pe) => n?.children.get(pe), this);
-    return node?.members.has(path[path.length - 1] as PathElement) ?? false;
+    const n = path.length;
+    if (n === 0) return false;
+    let node: FieldSet | undefined = this;
+    for (let i = 0; i < n - 1 && node; i++) node = node.children.get(path[i] as PathElement);
+    return node?.members.has(path[n - 1] as PathElement) ?? false;
   }
 
   /** True when `pe` is a member at this level. */
@@ -267,34 +271,56 @@ export class FieldSet {
     return n;
   }
 
+  // The set operations below work level by level on the tries; none of them leaves an empty
+  // child behind.
+
+  /** Adds `child` below `pe` unless it is empty. */
+  private adopt(pe: PathElement, child: FieldSet): void {
+    if (!child.isEmpty()) this.children.set(pe, child);
+  }
+
   /** Paths in this set or in `other`. */
   union(other: FieldSet): FieldSet {
     const out = this.clone();
-    for (const p of other.paths()) out.insert(p);
+    out.addAll(other);
     return out;
+  }
+
+  private addAll(other: FieldSet): void {
+    for (const m of other.members) this.members.add(m);
+    for (const [pe, c] of other.children) if (!c.isEmpty()) this.descend(pe).addAll(c);
   }
 
   /** Paths in both sets. */
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) if (other.has(p)) out.insert(p);
+    for (const m of this.members) if (other.members.has(m)) out.members.add(m);
+    for (const [pe, c] of this.children) {
+      const o = other.children.get(pe);
+      if (o) out.adopt(pe, c.intersection(o));
+    }
     return out;
   }
 
   /** Paths in this set and not in `other` (exact paths only). */
   difference(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) if (!other.has(p)) out.insert(p);
+    for (const m of this.members) if (!other.members.has(m)) out.members.add(m);
+    for (const [pe, c] of this.children) {
+      const o = other.children.get(pe);
+      out.adopt(pe, o ? c.difference(o) : c.clone());
+    }
     return out;
   }
 
   /** Paths in this set that are neither in `other` nor below a path of `other`. */
   recursiveDifference(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) {
-      let covered = false;
-      for (let i = 1; i <= p.length && !covered; i++) covered = other.has(p.slice(0, i));
-      if (!covered) out.insert(p);
+    for (const m of this.members) if (!other.members.has(m)) out.members.add(m);
+    for (const [pe, c] of this.children) {
+      if (other.members.has(pe)) continue;
+      const o = other.children.get(pe);
+      out.adopt(pe, o ? c.recursiveDifference(o) : c.clone());
     }
     return out;
   }
@@ -302,21 +328,34 @@ export class FieldSet {
   /** This set plus every proper prefix of its paths (so parents of owned fields count). */
   withAncestors(): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) for (let i = 1; i <= p.length; i++) out.insert(p.slice(0, i));
+    for (const m of this.members) out.members.add(m);
+    for (const [pe, c] of this.children) {
+      if (c.isEmpty()) continue;
+      out.members.add(pe);
+      out.children.set(pe, c.withAncestors());
+    }
     return out;
   }
 
   clone(): FieldSet {
     const out = new FieldSet();
     for (const m of this.members) out.members.add(m);
-    for (const [pe, c] of this.children) out.children.set(pe, c.clone());
+    for (const [pe, c] of this.children) out.adopt(pe, c.clone());
     return out;
   }
 
   equals(other: FieldSet): boolean {
-    const a = this.paths();
-    const b = other.paths();
-    return a.length === b.length && a.every((p, i) => p.join("\u0000") === (b[i] ?? []).join("\u0000"));
+    if (this.members.size !== other.members.size) return false;
+    for (const m of this.members) if (!other.members.has(m)) return false;
+    let n = 0;
+    for (const [pe, c] of this.children) {
+      if (c.isEmpty()) continue;
+      n++;
+      const o = other.children.get(pe);
+      if (!o || !c.equals(o)) return false;
+    }
+    for (const c of other.children.values()) if (!c.isEmpty()) n--;
+    return n === 0;
   }
 
   /** The `FieldsV1` object, keys in upstream's order. */

@@ -14,8 +14,24 @@ export interface CachedObject {
   key: string;
   obj: KubeObject;
   /** The object as JSON, resourceVersion included. */
-  json: string;
+  readonly json: string;
   rev: number;
+}
+
+/**
+ * A CachedObject whose JSON is written when first asked for (a read-modify-write never needs
+ * it); `obj` must not change after this.
+ */
+export function cachedObject(key: string, obj: KubeObject, rev: number): CachedObject {
+  let json: string | undefined;
+  return {
+    key,
+    obj,
+    rev,
+    get json() {
+      return (json ??= JSON.stringify(obj));
+    },
+  };
 }
 
 export interface Codec {
@@ -31,7 +47,7 @@ function codec(fromStored: (o: KubeObject) => KubeObject, toStored: (o: KubeObje
       const obj = fromStored(JSON.parse(kv.value) as KubeObject);
       obj.metadata ??= {};
       obj.metadata.resourceVersion = String(rev);
-      return { key: kv.key, obj, json: JSON.stringify(obj), rev };
+      return cachedObject(kv.key, obj, rev);
     },
     encode(obj) {
       const stored = toStored(obj);

@@ -29,7 +29,7 @@ import {
   type Backend,
 } from "../../storage/backend.ts";
 import type { WatchCache } from "../watch-cache.ts";
-import { codecFor, type CachedObject, type Codec } from "./codec.ts";
+import { cachedObject, codecFor, type CachedObject, type Codec } from "./codec.ts";
 import { recordUpdate } from "../apply/apply.ts";
 import { strategyFor, type KindStrategy } from "./strategies.ts";
 
@@ -168,13 +168,13 @@ export class ResourceStore {
       const key = this.key(obj.metadata.namespace ?? "", name);
       if (opts.dryRun) {
         if (await this.backend.get(key)) throw alreadyExists(this.gr, name);
-        return { key, obj, json: JSON.stringify(obj), rev: 0 };
+        return cachedObject(key, obj, 0);
       }
       try {
         const kv = await this.backend.create(key, this.codec.encode(obj));
         stored = true;
         obj.metadata.resourceVersion = String(kv.modRevision);
-        return { key, obj, json: JSON.stringify(obj), rev: kv.modRevision };
+        return cachedObject(key, obj, kv.modRevision);
       } catch (e) {
         throw storageError(e, this.gr, name);
       }
@@ -223,7 +223,7 @@ export class ResourceStore {
             : (this.rules?.validate(obj) ?? []);
       if (errs.length) throw this.invalid(name, errs);
       if (deepEqual(obj, cur.obj)) return cur;
-      if (opts.dryRun) return { key: cur.key, obj, json: JSON.stringify(obj), rev: cur.rev };
+      if (opts.dryRun) return cachedObject(cur.key, obj, cur.rev);
       kv = await this.backend.update(cur.key, this.codec.encode(obj), cur.rev);
     } finally {
       if (kv) allocation?.commit();
@@ -243,7 +243,7 @@ export class ResourceStore {
       });
       if (gone) this.strategy.removed?.(obj);
     }
-    return { key: cur.key, obj, json: JSON.stringify(obj), rev: kv.modRevision };
+    return cachedObject(cur.key, obj, kv.modRevision);
   }
 
   /** PUT: replaces the object; a stale resourceVersion is a 409. */
@@ -254,9 +254,12 @@ export class ResourceStore {
     opts: WriteOptions = {},
   ): Promise<CachedObject> {
     // A body without a resourceVersion is an unconditional update: retried as guaranteedUpdate is.
-    if (!body.metadata?.resourceVersion)
-      return this.guaranteedUpdate(namespace, name, () => structuredClone(body), opts);
-    const cur = await this.get(namespace, name);
+    const rv = body.metadata?.resourceVersion;
+    if (!rv) return this.guaranteedUpdate(namespace, name, () => structuredClone(body), opts);
+    // The version the client wrote against, from the watch cache when it holds exactly that one
+    // (if the datastore has moved on, the guarded write fails as a conflict, as it should).
+    const cached = this.cache.get(this.key(namespace, name));
+    const cur = cached && String(cached.rev) === rv ? cached : await this.get(namespace, name);
     try {
       return await this.writeUpdate(cur, body, opts);
     } catch (e) {
@@ -275,12 +278,19 @@ export class ResourceStore {
     mutate: (cur: KubeObject) => KubeObject | Promise<KubeObject>,
     opts: WriteOptions = {},
   ): Promise<CachedObject> {
+    // The first try starts from the watch cache's copy, as upstream's does; any failure then
+    // (it may be stale) is retried from a datastore read.
+    let cached = this.cache.get(this.key(namespace, name));
     for (let attempt = 0; ; attempt++) {
-      const cur = await this.get(namespace, name);
+      const cur = cached ?? (await this.get(namespace, name));
       const next = await mutate(structuredClone(cur.obj));
       try {
         return await this.writeUpdate(cur, next, opts);
       } catch (e) {
+        if (cached) {
+          cached = undefined;
+          continue;
+        }
         const pinned = next.metadata?.resourceVersion && next.metadata.resourceVersion !== String(cur.rev);
         if (e instanceof ConflictError && !pinned && attempt < MAX_RETRIES) continue;
         throw storageError(e, this.gr, name);
