@@ -208,9 +208,9 @@ export class FieldSet {
   insert(path: FieldPath): this {
     const n = path.length;
     if (n === 0) return this;
-    let node: FieldSet = this;
-    for (let i = 0; i < n - 1; i++) node = node.descend(path[i] as PathElement);
-    node.members.add(path[n - 1] as PathElement);
+    let node: FieldSet | undefined;
+    for (let i = 0; i < n - 1; i++) node = (node ?? this).descend(path[i] as PathElement);
+    (node ?? this).members.add(path[n - 1] as PathElement);
     return this;
   }
 
@@ -227,9 +227,12 @@ export class FieldSet {
   has(path: FieldPath): boolean {
     const n = path.length;
     if (n === 0) return false;
-    let node: FieldSet | undefined = this;
-    for (let i = 0; i < n - 1 && node; i++) node = node.children.get(path[i] as PathElement);
-    return node?.members.has(path[n - 1] as PathElement) ?? false;
+    let node: FieldSet | undefined;
+    for (let i = 0; i < n - 1; i++) {
+      node = (node ?? this).children.get(path[i] as PathElement);
+      if (!node) return false;
+    }
+    return (node ?? this).members.has(path[n - 1] as PathElement);
   }
 
   /** True when `pe` is a member at this level. */

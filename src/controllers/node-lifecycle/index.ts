@@ -10,9 +10,13 @@ import type { ControllerStarter } from "../context.ts";
 import { NODE_LEASE_NAMESPACE, NodeLifecycleReconciler } from "./node-lifecycle-controller.ts";
 import { TaintEvictionReconciler } from "./taint-eviction.ts";
 
-/** Node health (Ready=Unknown and unreachable taints after 40 s of silence) and taint-based eviction. */
+/**
+ * Node health (Ready=Unknown, unreachable taints and pods marked not ready after 40 s of
+ * silence) and taint-based eviction.
+ */
 export const startNodeLifecycleController: ControllerStarter = (ctx) => {
   const nodes = ctx.informers.informer<Node>("", "nodes");
+  const pods = ctx.informers.informer<Pod>("", "pods");
   const lifecycle = new NodeLifecycleReconciler({
     client: ctx.client,
     nodes,
@@ -20,6 +24,8 @@ export const startNodeLifecycleController: ControllerStarter = (ctx) => {
       namespace: NODE_LEASE_NAMESPACE,
     }),
     gracePeriodMs: ctx.options.nodeMonitorGracePeriodMs,
+    pods,
+    events: ctx.recorder("node-controller"),
   });
   const lifecycleLoop = new Controller({
     name: "node-lifecycle-controller",
@@ -31,7 +37,7 @@ export const startNodeLifecycleController: ControllerStarter = (ctx) => {
   const eviction = new TaintEvictionReconciler({
     client: ctx.client,
     nodes,
-    pods: ctx.informers.informer<Pod>("", "pods"),
+    pods,
     events: ctx.recorder("taint-eviction-controller"),
   });
   const evictionLoop = new Controller({

@@ -4,16 +4,21 @@
  * Ready condition's heartbeat moves); silent for the grace period (40 s), all its conditions
  * become Unknown ("Kubelet stopped posting node status.") and it gets the
  * `node.kubernetes.io/unreachable` NoExecute and NoSchedule taints. The taints always follow
- * the conditions, so when the kubelet posts Ready again they go. Each node is re-examined
+ * the conditions, so when the kubelet posts Ready again they go. When this controller turns a
+ * Ready node not ready it records `NodeNotReady` on the node and, as upstream's
+ * MarkPodsNotReady, sets the Ready condition of every pod bound there to False (with a
+ * `NodeNotReady` Warning on each pod), retrying until that succeeded or the node is Ready
+ * again — so Services stop sending traffic there long before eviction. Each node is re-examined
  * exactly when its grace period would run out (requeueAfter), never by polling; the clock is
  * injectable for tests. Eviction of pods from NoExecute-tainted nodes is the taint manager's
  * job (taint-eviction.ts).
  */
 import { formatTimestamp } from "../../api/meta.ts";
 import { isNotFound } from "../../api/status-error.ts";
-import type { Node, NodeCondition } from "../../api/types/core-v1.ts";
+import type { Node, NodeCondition, Pod } from "../../api/types/core-v1.ts";
 import type { Lease } from "../../api/types/coordination-v1.ts";
 import type { Request, Result } from "../../client/controller.ts";
+import type { EventRecorder } from "../../client/events.ts";
 import type { Informer } from "../../client/informer.ts";
 import type { Client } from "../../client/types.ts";
 import { desiredTaints, reconcileTaints } from "./node-lifecycle-taints.ts";
@@ -24,6 +29,8 @@ export const NODE_LEASE_NAMESPACE = "kube-node-lease";
 export const NODE_STARTUP_GRACE_MS = 60_000;
 /** The conditions set to Unknown when a node goes silent (upstream's nodeConditionTypes). */
 const MONITORED_CONDITIONS = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
+/** Index of the pods informer by `spec.nodeName`. */
+const PODS_BY_NODE = "node-lifecycle-node";
 
 export interface NodeLifecycleConfig {
   client: Client;
@@ -32,6 +39,10 @@ export interface NodeLifecycleConfig {
   leases: Informer<Lease>;
   gracePeriodMs: number;
   startupGracePeriodMs?: number;
+  /** Pods, to mark those on a node gone not ready; without it pods are left alone. */
+  pods?: Informer<Pod>;
+  /** Records NodeNotReady on nodes and pods (upstream's source is `node-controller`). */
+  events?: EventRecorder;
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
 }
@@ -42,6 +53,8 @@ interface Health {
   probeMs: number;
   heartbeat: string | undefined;
   leaseRenew: string | undefined;
+  /** The node went not ready under us and its pods are not all marked yet (upstream's nodesToRetry). */
+  podsToMark?: boolean;
 }
 
 export class NodeLifecycleReconciler {
@@ -50,6 +63,7 @@ export class NodeLifecycleReconciler {
 
   constructor(private readonly config: NodeLifecycleConfig) {
     this.now = config.now ?? Date.now;
+    config.pods?.addIndex(PODS_BY_NODE, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
   }
 
   register(enqueue: (key: string) => void): void {
@@ -101,8 +115,50 @@ export class NodeLifecycleReconciler {
       const updated = this.markUnknown(node, now);
       if (updated) node = await this.config.client.resource<Node>("", "nodes").updateStatus(updated);
     }
+    const readyNow = readyStatus(node) === "True";
+    if (ready?.status === "True" && !readyNow) {
+      this.config.events?.event(
+        node,
+        "Normal",
+        "NodeNotReady",
+        `Node ${req.name} status is now: NodeNotReady`,
+      );
+      h.podsToMark = true;
+    } else if (readyNow) h.podsToMark = false;
     await this.syncTaints(node, now);
+    if (h.podsToMark) {
+      await this.markPodsNotReady(req.name, now);
+      h.podsToMark = false;
+    }
     return now < deadline ? { requeueAfterMs: deadline - now } : undefined;
+  }
+
+  /**
+   * Upstream's MarkPodsNotReady: every pod bound to `nodeName` whose Ready condition is not
+   * False gets it False (new lastTransitionTime) and a `NodeNotReady` Warning. Throws after
+   * trying them all if any write failed, so the key is retried.
+   */
+  private async markPodsNotReady(nodeName: string, now: number): Promise<void> {
+    const pods = this.config.pods;
+    if (!pods) return;
+    const client = this.config.client.resource<Pod>("", "pods");
+    const ts = formatTimestamp(new Date(now));
+    let failure: unknown;
+    for (const pod of pods.byIndex(PODS_BY_NODE, nodeName)) {
+      const conditions = pod.status?.conditions ?? [];
+      const i = conditions.findIndex((c) => c.type === "Ready");
+      if (i < 0 || conditions[i]!.status === "False") continue;
+      const next = structuredClone(pod);
+      next.status!.conditions![i] = { ...conditions[i]!, status: "False", lastTransitionTime: ts };
+      try {
+        await client.updateStatus(next);
+      } catch (e) {
+        if (!isNotFound(e)) failure ??= e;
+        continue;
+      }
+      this.config.events?.event(pod, "Warning", "NodeNotReady", "Node is not ready");
+    }
+    if (failure) throw failure;
   }
 
   /** The node with every monitored condition Unknown, or undefined when they already are. */
@@ -153,4 +209,8 @@ export class NodeLifecycleReconciler {
       if (!isNotFound(e)) throw e;
     }
   }
+}
+
+function readyStatus(node: Node): string | undefined {
+  return node.status?.conditions?.find((c) => c.type === "Ready")?.status;
 }

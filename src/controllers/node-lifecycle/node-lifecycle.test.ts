@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { setMaxListeners } from "node:events";
 import { test, type TestContext } from "node:test";
+import type { KubeObject } from "../../api/object.ts";
 import type { Lease } from "../../api/types/coordination-v1.ts";
-import type { Node, Pod, Toleration } from "../../api/types/core-v1.ts";
+import type { Event as CoreEvent, Node, Pod, Toleration } from "../../api/types/core-v1.ts";
+import { EventRecorder } from "../../client/events.ts";
 import { FakeClient } from "../../client/fake-client.ts";
+import type { Client, ResourceClient } from "../../client/types.ts";
 import { InformerFactory } from "../../client/informer.ts";
 import { NodeLifecycleReconciler } from "./node-lifecycle-controller.ts";
 import { tolerationVerdict } from "./node-lifecycle-taints.ts";
@@ -121,6 +124,102 @@ test("a node whose lease stops goes Unknown and unreachable, and recovers when t
   assert.deepEqual(await lifecycle.reconcile({ namespace: "", name: "n1" }), { requeueAfterMs: 40_000 });
   await settle();
   assert.equal(getNode(fake, "n1").spec?.taints, undefined);
+});
+
+test("a node going silent has its pods marked not ready once, retrying a failed write", async (t) => {
+  const readyPod = (name: string, nodeName: string, ready: "True" | "False"): Pod => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: "default", uid: `uid-${name}` },
+    spec: { nodeName, containers: [{ name: "c", image: "x" }] },
+    status: {
+      phase: "Running",
+      conditions: [
+        { type: "PodScheduled", status: "True", lastTransitionTime: iso(T0) },
+        { type: "ContainersReady", status: ready, lastTransitionTime: iso(T0) },
+        { type: "Ready", status: ready, lastTransitionTime: iso(T0) },
+      ],
+    },
+  });
+  const fake = new FakeClient([
+    node("n1"),
+    lease("n1", T0),
+    node("n2"),
+    lease("n2", T0),
+    readyPod("a", "n1", "True"),
+    readyPod("b", "n1", "True"),
+    readyPod("idle", "n1", "False"),
+    readyPod("elsewhere", "n2", "True"),
+  ]);
+  const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
+  t.after(() => ac.abort());
+  const informers = new InformerFactory(fake);
+  const clock = { ms: T0 };
+  const failOnce = new Set(["b"]);
+  const client: Client = {
+    userAgent: fake.userAgent,
+    resource<T extends KubeObject>(group: string, resource: string): ResourceClient<T> {
+      const rc = fake.resource<T>(group, resource);
+      if (resource !== "pods") return rc;
+      const wrapped = Object.create(rc) as ResourceClient<T>;
+      wrapped.updateStatus = async (obj, opts) => {
+        if (failOnce.delete(obj.metadata.name ?? "")) throw new Error("injected write failure");
+        return rc.updateStatus(obj, opts);
+      };
+      return wrapped;
+    },
+  };
+  const lifecycle = new NodeLifecycleReconciler({
+    client,
+    nodes: informers.informer<Node>("", "nodes"),
+    leases: informers.informer<Lease>("coordination.k8s.io", "leases", { namespace: "kube-node-lease" }),
+    pods: informers.informer<Pod>("", "pods"),
+    events: new EventRecorder(fake, { component: "node-controller" }),
+    gracePeriodMs: 40_000,
+    now: () => clock.ms,
+  });
+  informers.start(ac.signal);
+  await informers.waitForSync();
+  const pod = (name: string) => fake.objects<Pod>("", "pods").find((p) => p.metadata.name === name)!;
+  const podReady = (name: string) => pod(name).status!.conditions!.find((c) => c.type === "Ready")!;
+  const statusWrites = () =>
+    fake.actions.filter((a) => a.resource === "pods" && a.subresource === "status").map((a) => a.name);
+
+  // Healthy: pods are left alone.
+  await lifecycle.reconcile({ namespace: "", name: "n1" });
+  assert.deepEqual(statusWrites(), []);
+
+  // The write to pod b fails once: the sync fails after marking a, and is retried.
+  clock.ms += 40_000;
+  await assert.rejects(lifecycle.reconcile({ namespace: "", name: "n1" }), /injected write failure/);
+  assert.equal(podReady("a").status, "False");
+  assert.equal(podReady("a").lastTransitionTime, iso(clock.ms));
+  assert.equal(pod("a").status!.conditions!.find((c) => c.type === "ContainersReady")!.status, "True");
+  assert.equal(podReady("b").status, "True");
+
+  // The retry (the node is already Unknown now) marks b; idle and the other node's pod stay untouched.
+  await settle();
+  await lifecycle.reconcile({ namespace: "", name: "n1" });
+  assert.equal(podReady("b").status, "False");
+  assert.equal(podReady("elsewhere").status, "True");
+  assert.deepEqual(statusWrites().sort(), ["a", "b"]);
+
+  // Later passes over the Unknown node write no pod again.
+  await settle();
+  clock.ms += 5_000;
+  await lifecycle.reconcile({ namespace: "", name: "n1" });
+  assert.deepEqual(statusWrites().sort(), ["a", "b"]);
+
+  await settle();
+  const seen = fake
+    .objects<CoreEvent>("", "events")
+    .map((e) => `${e.involvedObject.name} ${e.type} ${e.reason}: ${e.message}`);
+  assert.deepEqual(seen.sort(), [
+    "a Warning NodeNotReady: Node is not ready",
+    "b Warning NodeNotReady: Node is not ready",
+    "n1 Normal NodeNotReady: Node n1 status is now: NodeNotReady",
+  ]);
 });
 
 test("pods on an unreachable node: intolerant ones go at once, tolerant ones when their tolerationSeconds run out", async (t) => {

@@ -4,7 +4,8 @@
  * put", update and delete are "if modRevision == expected then put/delete else get", list is
  * a range read at one revision, watch is an etcd watch with previous values, and compaction
  * is etcd's (physical) compaction. Keys may live under an extra `prefix` so several stores
- * can share one etcd.
+ * can share one etcd. The client never re-sends a call by itself: reads are retried here, and
+ * a write whose answer was lost is settled from etcd's history (`etcd-faults.ts`).
  */
 
 import {
@@ -12,10 +13,20 @@ import {
   CompareTarget,
   Etcd3,
   type IDuplexStream,
+  type IEvent,
   type IKeyValue,
   type IWatchRequest,
   type IWatchResponse,
 } from "etcd3";
+import {
+  clientFaultHandling,
+  endStream,
+  firstChangeAfter,
+  retryRead,
+  watchOnce,
+  WriteOutcomeUnknownError,
+  writeOutcomeUnknown,
+} from "./etcd-faults.ts";
 import {
   CompactedError,
   ConflictError,
@@ -40,6 +51,8 @@ const REQUEST_TIMEOUT_MS = 30_000;
 const PROBE_KEY = Buffer.from([0]);
 /** A watch whose stream keeps failing for this long reports the failure and ends. */
 const WATCH_GIVE_UP_MS = 30_000;
+/** How long each step of settling a write whose answer was lost may wait for etcd. */
+const SETTLE_TIMEOUT_MS = 5_000;
 
 /** Options of {@link openEtcd}. */
 export interface EtcdOptions {
@@ -279,22 +292,33 @@ class EtcdBackend implements Backend {
   }
 
   async currentRevision(): Promise<number> {
-    const res = await this.client.kv.range({ key: PROBE_KEY, count_only: true });
+    const res = await this.read(() => this.client.kv.range({ key: PROBE_KEY, count_only: true }));
     return Number(res.header.revision);
   }
 
   async get(key: string): Promise<KeyValue | null> {
-    const res = await this.client.kv.range({ key: this.k(key) });
+    const res = await this.read(() => this.client.kv.range({ key: this.k(key) }));
     const kv = res.kvs[0];
     return kv ? this.kv(kv, key) : null;
   }
 
+  /** Runs an idempotent call with retries, unless the backend is closing. */
+  private read<T>(call: () => Promise<T>): Promise<T> {
+    return retryRead(call, () => this.isClosed);
+  }
+
   async create(key: string, value: string): Promise<KeyValue> {
     const k = this.k(key);
-    const res = await this.client.kv.txn({
-      compare: [{ key: k, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
-      success: [{ request_put: { key: k, value: Buffer.from(value) } }],
-    });
+    let res;
+    try {
+      res = await this.client.kv.txn({
+        compare: [{ key: k, target: CompareTarget.Create, result: CompareResult.Equal, create_revision: 0 }],
+        success: [{ request_put: { key: k, value: Buffer.from(value) } }],
+      });
+    } catch (err) {
+      if (!writeOutcomeUnknown(err)) throw err;
+      return this.settle(key, err, () => this.settleCreate(key, k, value));
+    }
     if (!res.succeeded) throw new KeyExistsError(key);
     const rev = Number(res.header.revision);
     return { key, value, createRevision: rev, modRevision: rev };
@@ -309,16 +333,34 @@ class EtcdBackend implements Backend {
     const k = this.k(key);
     if (!(expectedRevision > 0)) {
       // modRevision == 0 would match an absent key and create it: never a valid guard.
-      const cur = await this.client.kv.range({ key: k });
+      const cur = await this.read(() => this.client.kv.range({ key: k }));
       throw this.guardFailure(key, cur.kvs[0]);
     }
-    const res = await this.client.kv.txn({
-      compare: [
-        { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expectedRevision },
-      ],
-      success: [{ request_put: { key: k, value: Buffer.from(value), prev_kv: true } }],
-      failure: [{ request_range: { key: k } }],
-    });
+    let res;
+    try {
+      res = await this.client.kv.txn({
+        compare: [
+          { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expectedRevision },
+        ],
+        success: [{ request_put: { key: k, value: Buffer.from(value), prev_kv: true } }],
+        failure: [{ request_range: { key: k } }],
+      });
+    } catch (err) {
+      if (!writeOutcomeUnknown(err)) throw err;
+      const data = Buffer.from(value);
+      return this.settle(key, err, () =>
+        this.settleGuarded(key, k, expectedRevision, (ev) =>
+          ev.type === "Put" && ev.kv.value.equals(data)
+            ? {
+                key,
+                value,
+                createRevision: Number(ev.kv.create_revision),
+                modRevision: Number(ev.kv.mod_revision),
+              }
+            : undefined,
+        ),
+      );
+    }
     if (!res.succeeded) throw this.guardFailure(key, res.responses[0]?.response_range.kvs[0]);
     const prev = res.responses[0]?.response_put.prev_kv;
     const rev = Number(res.header.revision);
@@ -326,27 +368,48 @@ class EtcdBackend implements Backend {
   }
 
   async delete(key: string, expectedRevision?: number): Promise<KeyValue> {
+    // As in kine, an expected revision of 0 (or none) means an unguarded delete. It is done as
+    // upstream's store deletes: read, then delete guarded by what was read (again on a race),
+    // so that a delete whose answer was lost can be settled like any guarded write.
+    if (expectedRevision) return this.guardedDelete(key, expectedRevision);
+    for (;;) {
+      const cur = await this.get(key);
+      if (!cur) throw new KeyNotFoundError(key);
+      try {
+        return await this.guardedDelete(key, cur.modRevision);
+      } catch (err) {
+        if (!(err instanceof ConflictError)) throw err;
+      }
+    }
+  }
+
+  private async guardedDelete(key: string, expectedRevision: number): Promise<KeyValue> {
     const k = this.k(key);
-    let prev: IKeyValue | undefined;
-    let rev: number;
-    // As in kine, an expected revision of 0 (or none) means an unguarded delete.
-    if (!expectedRevision) {
-      const res = await this.client.kv.deleteRange({ key: k, prev_kv: true });
-      prev = res.prev_kvs[0];
-      rev = Number(res.header.revision);
-    } else {
-      const res = await this.client.kv.txn({
+    let res;
+    try {
+      res = await this.client.kv.txn({
         compare: [
           { key: k, target: CompareTarget.Mod, result: CompareResult.Equal, mod_revision: expectedRevision },
         ],
         success: [{ request_delete_range: { key: k, prev_kv: true } }],
         failure: [{ request_range: { key: k } }],
       });
-      if (!res.succeeded) throw this.guardFailure(key, res.responses[0]?.response_range.kvs[0]);
-      prev = res.responses[0]?.response_delete_range.prev_kvs[0];
-      rev = Number(res.header.revision);
+    } catch (err) {
+      if (!writeOutcomeUnknown(err)) throw err;
+      return this.settle(key, err, () =>
+        this.settleGuarded(key, k, expectedRevision, (ev) =>
+          ev.type === "Delete" ? this.deleted(key, ev.prev_kv, Number(ev.kv.mod_revision)) : undefined,
+        ),
+      );
     }
+    if (!res.succeeded) throw this.guardFailure(key, res.responses[0]?.response_range.kvs[0]);
+    const prev = res.responses[0]?.response_delete_range.prev_kvs[0];
     if (!prev) throw new KeyNotFoundError(key);
+    return this.deleted(key, prev, Number(res.header.revision));
+  }
+
+  /** The answer of a delete: the last value, with the delete's revision. */
+  private deleted(key: string, prev: IKeyValue, rev: number): KeyValue {
     return {
       key,
       value: prev.value.toString("utf8"),
@@ -355,17 +418,87 @@ class EtcdBackend implements Backend {
     };
   }
 
+  /**
+   * Answers a write whose request may have reached etcd but whose answer was lost (the client
+   * no longer re-sends it: a re-sent compare would fail on our own landed write). `decide`
+   * reads etcd and returns what the write did (its result, or the error it met); when etcd
+   * cannot tell (the write may still be in flight, history is compacted, etcd is unreachable)
+   * the answer is {@link WriteOutcomeUnknownError}, as upstream answers an etcd error (500).
+   */
+  private async settle(
+    key: string,
+    cause: unknown,
+    decide: () => Promise<KeyValue | Error | undefined>,
+  ): Promise<KeyValue> {
+    let outcome: KeyValue | Error | undefined;
+    try {
+      outcome = await decide();
+    } catch {
+      outcome = undefined;
+    }
+    if (outcome === undefined) throw new WriteOutcomeUnknownError(key, cause);
+    if (outcome instanceof Error) throw outcome;
+    return outcome;
+  }
+
+  /** Reads a key (now, or at `revision`) for settling, each attempt bounded in time. */
+  private async settleRead(k: Buffer, revision = 0): Promise<IKeyValue | undefined> {
+    const res = await this.read(() =>
+      this.client.kv.range({ key: k, revision }, { deadline: Date.now() + SETTLE_TIMEOUT_MS }),
+    );
+    return res.kvs[0];
+  }
+
+  /**
+   * A create landed if the key's current incarnation was created with our value (objects carry
+   * a fresh uid, so two creates do not write the same bytes). Otherwise it may yet land (once
+   * the key is deleted) or have landed and been deleted since: unknown.
+   */
+  private async settleCreate(key: string, k: Buffer, value: string): Promise<KeyValue | undefined> {
+    const cur = await this.settleRead(k);
+    if (!cur) return undefined;
+    const created = Number(cur.create_revision);
+    const first = Number(cur.mod_revision) === created ? cur : await this.settleRead(k, created);
+    if (!first?.value.equals(Buffer.from(value))) return undefined;
+    return { key, value, createRevision: created, modRevision: created };
+  }
+
+  /**
+   * A write guarded by modRevision == `expected` can only ever be the first change to the key
+   * after `expected`. So: while the key is still at `expected`, the write may be in flight
+   * (unknown); if the key was not at `expected` then, the guard failed; otherwise the first
+   * change after it is either ours (`ours` recognises it and gives the result) or another
+   * writer's, which made our guard fail for good. (Another writer guarded by the same revision
+   * and writing the very same bytes cannot be told from us; the key then holds what we wrote.)
+   */
+  private async settleGuarded(
+    key: string,
+    k: Buffer,
+    expected: number,
+    ours: (ev: IEvent) => KeyValue | undefined,
+  ): Promise<KeyValue | Error | undefined> {
+    const cur = await this.settleRead(k);
+    if (cur && Number(cur.mod_revision) === expected) return undefined;
+    const then = await this.settleRead(k, expected);
+    if (!then || Number(then.mod_revision) !== expected) return this.guardFailure(key, cur);
+    const ev = await firstChangeAfter(this.client, k, expected, SETTLE_TIMEOUT_MS);
+    const landed = Number(ev.prev_kv?.mod_revision) === expected ? ours(ev) : undefined;
+    return landed ?? this.guardFailure(key, cur);
+  }
+
   async list(prefix: string, opts: ListOptions = {}): Promise<ListResult> {
     const revision = opts.revision ?? 0;
     const limit = opts.limit ?? 0;
     const start = opts.startKey !== undefined && opts.startKey > prefix ? opts.startKey : prefix;
     try {
-      const res = await this.client.kv.range({
-        key: this.k(start),
-        range_end: this.end(prefix),
-        revision: revision > 0 ? revision : 0,
-        limit: limit > 0 ? limit : 0,
-      });
+      const res = await this.read(() =>
+        this.client.kv.range({
+          key: this.k(start),
+          range_end: this.end(prefix),
+          revision: revision > 0 ? revision : 0,
+          limit: limit > 0 ? limit : 0,
+        }),
+      );
       const kvs = new Array<KeyValue>(res.kvs.length);
       for (let i = 0; i < res.kvs.length; i++) kvs[i] = this.kv(res.kvs[i]!);
       return { kvs, revision: revision > 0 ? revision : Number(res.header.revision), more: res.more };
@@ -375,11 +508,9 @@ class EtcdBackend implements Backend {
   }
 
   async count(prefix: string): Promise<number> {
-    const res = await this.client.kv.range({
-      key: this.k(prefix),
-      range_end: this.end(prefix),
-      count_only: true,
-    });
+    const res = await this.read(() =>
+      this.client.kv.range({ key: this.k(prefix), range_end: this.end(prefix), count_only: true }),
+    );
     return Number(res.count);
   }
 
@@ -408,7 +539,8 @@ class EtcdBackend implements Backend {
 
   async compact(revision: number): Promise<void> {
     try {
-      await this.client.kv.compact({ revision, physical: true });
+      // Idempotent: a repeat of a compaction that landed is "already compacted", handled below.
+      await this.read(() => this.client.kv.compact({ revision, physical: true }));
       this.noteCompacted(revision);
     } catch (err) {
       // Compacting to a revision at or below the compacted one has nothing left to drop.
@@ -425,7 +557,8 @@ class EtcdBackend implements Backend {
     // compacted further (by this client or another one); then ask etcd where it stands.
     const known = this.compacted;
     try {
-      await this.client.kv.range({ key: PROBE_KEY, count_only: true, revision: Math.max(known, 1) });
+      const probe = { key: PROBE_KEY, count_only: true, revision: Math.max(known, 1) };
+      await this.read(() => this.client.kv.range(probe));
       return known;
     } catch (err) {
       if (!isCompactedErr(err)) throw err;
@@ -438,25 +571,14 @@ class EtcdBackend implements Backend {
    * cancelled at once with the compacted revision in the response.
    */
   private async probeCompacted(compactedRev: number): Promise<number> {
-    const stream = await this.client.watchClient.watch();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const rev = await new Promise<number>((resolve, reject) => {
-        timer = setTimeout(() => reject(new Error("etcd did not report its compacted revision")), 5_000);
-        stream.on("data", (res: IWatchResponse) => {
-          if (Number(res.compact_revision) > 0) resolve(Number(res.compact_revision));
-          else if (res.canceled) reject(new Error(`etcd cancelled the watch: ${res.cancel_reason}`));
-        });
-        stream.on("error", reject);
-        stream.on("end", () => reject(new Error("etcd ended the watch stream")));
-        stream.write({ create_request: { key: PROBE_KEY, start_revision: compactedRev } });
-      });
-      this.noteCompacted(rev);
-      return this.compacted;
-    } finally {
-      clearTimeout(timer);
-      endStream(stream);
-    }
+    const rev = await watchOnce(
+      this.client,
+      { key: PROBE_KEY, start_revision: compactedRev },
+      (res) => (Number(res.compact_revision) > 0 ? Number(res.compact_revision) : undefined),
+      5_000,
+    );
+    this.noteCompacted(rev);
+    return this.compacted;
   }
 
   /** Maps etcd's revision errors of a read or compaction at `revision` to the sentinels. */
@@ -482,15 +604,6 @@ class EtcdBackend implements Backend {
   }
 }
 
-/** Half-closes a watch stream: etcd then ends it cleanly, without a gRPC error. */
-function endStream(stream: WatchStream): void {
-  try {
-    stream.end();
-  } catch {
-    // already closed
-  }
-}
-
 /**
  * Connects to etcd at `endpoints` (URLs such as `http://127.0.0.1:2379`) and returns the
  * storage backend. Fails within a few seconds, naming the endpoints, when etcd does not answer.
@@ -499,14 +612,13 @@ export async function openEtcd(endpoints: string[], opts: EtcdOptions = {}): Pro
   if (endpoints.length === 0) throw new Error("openEtcd: no etcd endpoints given");
   const client = new Etcd3({
     hosts: endpoints,
+    faultHandling: clientFaultHandling,
     grpcOptions: { "grpc.max_receive_message_length": -1, "grpc.max_send_message_length": -1 },
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + REQUEST_TIMEOUT_MS }),
   });
   try {
-    await client.kv.range(
-      { key: PROBE_KEY, count_only: true },
-      { deadline: Date.now() + CONNECT_TIMEOUT_MS },
-    );
+    const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+    await retryRead(() => client.kv.range({ key: PROBE_KEY, count_only: true }, { deadline }));
   } catch (err) {
     client.close();
     throw new Error(`cannot reach etcd at ${endpoints.join(", ")}: ${errorMessage(err)}`, { cause: err });
