@@ -191,6 +191,8 @@ export interface CreateOptions {
   hasStatusSubresource?: boolean;
   /** Whether the kind tracks generation (default {@link kindTracksGeneration}). */
   tracksGeneration?: boolean;
+  /** `obj` is the caller's own copy: change it in place instead of copying it first. */
+  inPlace?: boolean;
 }
 
 /**
@@ -205,7 +207,7 @@ export interface CreateOptions {
  * Throws a 400 StatusError when the object's namespace differs from `requestNamespace`.
  */
 export function prepareForCreate<T extends KubeObject>(obj: T, opts: CreateOptions): T {
-  const out = clone(obj);
+  const out = opts.inPlace ? obj : clone(obj);
   const meta = metaOf(out);
   applyRequestNamespace(meta, opts.namespaced, opts.requestNamespace);
   delete meta.deletionTimestamp;
@@ -240,6 +242,8 @@ export interface UpdateOptions {
    * request's metadata and reset only the rest. Default: true for custom resources.
    */
   statusResetsMetadata?: boolean;
+  /** `obj` is the caller's own copy: change it in place instead of copying it first. */
+  inPlace?: boolean;
 }
 
 /** Top-level fields that are not part of the "spec" for generation purposes. */
@@ -274,7 +278,7 @@ function copyField(o: Record<string, unknown>, from: Record<string, unknown>, ke
  * `validateObjectMetaUpdate`.
  */
 export function prepareForUpdate<T extends KubeObject>(obj: T, old: T, opts: UpdateOptions): T {
-  let out = clone(obj);
+  let out = opts.inPlace ? obj : clone(obj);
   applyRequestNamespace(metaOf(out), opts.namespaced ?? true, opts.requestNamespace);
   const oldMeta = old.metadata ?? {};
   const o = out as Record<string, unknown>;

@@ -173,7 +173,8 @@ export class ResourceHandler {
       ri.namespace,
       ri.name,
       (cur) => edit(cur as unknown as KubeObject),
-      { dryRun: dryRun(q), fieldManager: fieldManager(q, req) },
+      // As upstream, the writer owns spec.replicas in an entry marked `subresource: scale`.
+      { dryRun: dryRun(q), fieldManager: fieldManager(q, req), subresource: "scale" },
     );
     sendJson(res, 200, JSON.stringify(scale));
   }

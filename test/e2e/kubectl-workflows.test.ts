@@ -78,6 +78,28 @@ for (const version of ["1.30", "1.33"]) {
       assert.equal(scale.spec.replicas, 5);
       assert.equal(scale.status.selector, "app=web");
       ok(["wait", "--for=jsonpath={.spec.replicas}=5", "deploy/web", "--timeout=10s"]);
+      // The scaler owns spec.replicas through the scale subresource, as upstream records it.
+      const entries = JSON.parse(
+        ok(["get", "deploy", "web", "-o", "jsonpath={.metadata.managedFields}"]),
+      ) as {
+        manager: string;
+        operation: string;
+        apiVersion: string;
+        subresource?: string;
+        fieldsV1: unknown;
+      }[];
+      const scaler = entries.find((e) => e.subresource === "scale");
+      // The manager is the User-Agent's first word: the binary's name (kubectl, kubectl.1.30).
+      assert.match(scaler?.manager ?? "", /^kubectl/);
+      assert.deepEqual(scaler && { ...scaler, time: undefined, manager: "kubectl" }, {
+        manager: "kubectl",
+        operation: "Update",
+        apiVersion: "apps/v1",
+        subresource: "scale",
+        fieldsType: "FieldsV1",
+        fieldsV1: { "f:spec": { "f:replicas": {} } },
+        time: undefined,
+      });
     });
 
     it("server-side applies with field ownership, conflicts and --force-conflicts", () => {

@@ -187,8 +187,18 @@ function toFieldSet(v: unknown, s: Shape, path: PathElement[], out: FieldSet): v
 
 const EMPTY: Obj = Object.freeze({});
 
-/** Compares two values as upstream's `TypedValue.Compare`, adding paths to `c` (`path` is a stack). */
-function compare(l: unknown, r: unknown, s: Shape, path: PathElement[], c: Changes): void {
+/**
+ * Compares two values as upstream's `TypedValue.Compare`, adding paths to `c` (`path` is a
+ * stack). Subtrees `ignored` names (relative to this value) are not walked at all.
+ */
+function compare(
+  l: unknown,
+  r: unknown,
+  s: Shape,
+  path: PathElement[],
+  c: Changes,
+  ignored: FieldSet | undefined,
+): void {
   if (l === undefined && r === undefined) return;
   const kind = kindOf(r !== undefined ? r : l, s);
   const leaf = (): void => {
@@ -203,16 +213,11 @@ function compare(l: unknown, r: unknown, s: Shape, path: PathElement[], c: Chang
     let any = false;
     for (const k in lm) {
       any = true;
-      path.push(fieldElement(k));
-      compare(lm[k], rm[k], childShape(s, k), path, c);
-      path.pop();
+      compareField(k, lm[k], rm[k], s, path, c, ignored);
     }
     for (const k in rm) {
       any = true;
-      if (Object.hasOwn(lm, k)) continue;
-      path.push(fieldElement(k));
-      compare(undefined, rm[k], childShape(s, k), path, c);
-      path.pop();
+      if (!Object.hasOwn(lm, k)) compareField(k, undefined, rm[k], s, path, c, ignored);
     }
     if (!any) return leaf();
   } else {
@@ -220,18 +225,48 @@ function compare(l: unknown, r: unknown, s: Shape, path: PathElement[], c: Chang
     const li = indexList(l, s, kind, where, false);
     const ri = indexList(r, s, kind, where, false);
     if (li.order.length === 0 && ri.order.length === 0) return leaf();
-    const visit = (pe: PathElement): void => {
-      path.push(pe);
-      if (kind === "assoc") compare(li.items.get(pe), ri.items.get(pe), itemShape(s), path, c);
-      else if (!li.items.has(pe)) c.added.insert(path);
-      else if (!ri.items.has(pe)) c.removed.insert(path);
-      path.pop();
-    };
-    for (const pe of li.order) visit(pe);
-    for (const pe of ri.order) if (!li.items.has(pe)) visit(pe);
+    for (const pe of li.order) compareItem(pe, li, ri, kind, s, path, c, ignored);
+    for (const pe of ri.order) if (!li.items.has(pe)) compareItem(pe, li, ri, kind, s, path, c, ignored);
   }
   if (l === undefined) c.added.insert(path);
   else if (r === undefined) c.removed.insert(path);
+}
+
+/** `compare` of field `k` of two maps. */
+function compareField(
+  k: string,
+  l: unknown,
+  r: unknown,
+  s: Shape,
+  path: PathElement[],
+  c: Changes,
+  ignored: FieldSet | undefined,
+): void {
+  const pe = fieldElement(k);
+  if (ignored?.hasMember(pe)) return;
+  path.push(pe);
+  compare(l, r, childShape(s, k), path, c, ignored?.child(pe));
+  path.pop();
+}
+
+/** `compare` of the item `pe` of two keyed lists. */
+function compareItem(
+  pe: PathElement,
+  li: IndexedList,
+  ri: IndexedList,
+  kind: "assoc" | "set",
+  s: Shape,
+  path: PathElement[],
+  c: Changes,
+  ignored: FieldSet | undefined,
+): void {
+  if (ignored?.hasMember(pe)) return;
+  path.push(pe);
+  if (kind === "assoc")
+    compare(li.items.get(pe), ri.items.get(pe), itemShape(s), path, c, ignored?.child(pe));
+  else if (!li.items.has(pe)) c.added.insert(path);
+  else if (!ri.items.has(pe)) c.removed.insert(path);
+  path.pop();
 }
 
 /** Drops `null` object fields (an applied `null` means "absent"). */
@@ -434,12 +469,8 @@ const apiVersionOf = (t: WriteTarget): string => (t.group ? `${t.group}/${t.vers
 /** What changed between two objects, outside the ignored fields. */
 function changesBetween(l: KubeObject, r: KubeObject, shape: Shape, ignored: FieldSet): Changes {
   const c: Changes = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  compare(l, r, shape, [], c);
-  return {
-    added: c.added.recursiveDifference(ignored),
-    modified: c.modified.recursiveDifference(ignored),
-    removed: c.removed.recursiveDifference(ignored),
-  };
+  compare(l, r, shape, [], c, ignored);
+  return c;
 }
 
 /** Records an Update by `manager` from `old` to `next` into `managers` (upstream's managedFieldsUpdater). */
@@ -458,7 +489,13 @@ function trackUpdate(
   if (set.isEmpty()) return;
   const key = managerKey(entry);
   const previous = managers.get(key);
-  managers.set(key, { ...entry, time: formatTimestamp(now), set: previous ? set.union(previous.set) : set });
+  // A manager writing fields it already owns keeps its set (and so its encoding).
+  const owned = !previous
+    ? set
+    : set.difference(previous.set).isEmpty()
+      ? previous.set
+      : set.union(previous.set);
+  managers.set(key, { ...entry, time: formatTimestamp(now), set: owned });
 }
 
 /** Sets (or removes, when there are none) the encoded managedFields on `obj`. */

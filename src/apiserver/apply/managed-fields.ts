@@ -50,6 +50,12 @@ export function managerKey(
   return JSON.stringify(id);
 }
 
+/**
+ * The FieldsV1 a decoded set was read from, written back as it was while the set is unchanged
+ * (sets are never changed in place once decoded: the set operations return new ones).
+ */
+const encodedFrom = new WeakMap<FieldSet, unknown>();
+
 /** Decodes `metadata.managedFields`; throws an Error when an entry is malformed. */
 export function decodeManagedFields(entries: readonly ManagedFieldsEntry[] | undefined): Managers {
   const out: Managers = new Map();
@@ -64,6 +70,7 @@ export function decodeManagedFields(entries: readonly ManagedFieldsEntry[] | und
       apiVersion: e.apiVersion ?? "",
       set: FieldSet.fromFieldsV1(e.fieldsV1 ?? {}),
     };
+    if (e.fieldsV1) encodedFrom.set(entry.set, e.fieldsV1);
     if (e.subresource) entry.subresource = e.subresource;
     if (e.time) entry.time = e.time;
     const key = managerKey(entry);
@@ -102,7 +109,7 @@ export function encodeManagedFields(managers: Managers): ManagedFieldsEntry[] {
     const e: ManagedFieldsEntry = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion };
     if (m.time) e.time = m.time;
     e.fieldsType = "FieldsV1";
-    e.fieldsV1 = m.set.toFieldsV1();
+    e.fieldsV1 = (encodedFrom.get(m.set) as ManagedFieldsEntry["fieldsV1"]) ?? m.set.toFieldsV1();
     if (m.subresource) e.subresource = m.subresource;
     return e;
   });
@@ -184,11 +191,12 @@ export function transferOwnership(
     for (const path of overlap.paths()) conflicts.push({ key, owner, path });
   }
   if (!force && conflicts.length > 0) return conflicts;
+  const removed = changes.removed.isEmpty() ? undefined : changes.removed;
   for (const [key, owner] of managers) {
     if (key === self) continue;
     const lost = taken.get(key);
     let set = lost ? owner.set.difference(lost) : owner.set;
-    if (!changes.removed.isEmpty()) set = set.difference(changes.removed);
+    if (removed && !set.intersection(removed).isEmpty()) set = set.difference(removed);
     if (set !== owner.set) managers.set(key, { ...owner, set });
   }
   for (const [key, m] of managers) if (m.set.isEmpty()) managers.delete(key);

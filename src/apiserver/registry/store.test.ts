@@ -56,7 +56,7 @@ test("create defaults, validates and stores; a stale resourceVersion is a 409", 
     await assert.rejects(store.create("default", deployment(1)), (e) => status(e) === 409);
     const next = structuredClone(created.obj);
     (next.spec as { replicas: number }).replicas = 3;
-    const updated = await store.update("default", "web", next);
+    const updated = await store.update("default", "web", structuredClone(next)); // the store keeps what it is given
     assert.equal(updated.obj.metadata.generation, 2, "a spec change bumps generation");
     await assert.rejects(
       store.update("default", "web", next),

@@ -36,7 +36,7 @@ import { strategyFor, type KindStrategy } from "./strategies.ts";
 export interface WriteOptions {
   dryRun?: boolean;
   /** `status` for the status subresource; other subresources are handled by their handlers. */
-  subresource?: "status" | "binding" | "finalize";
+  subresource?: "status" | "binding" | "finalize" | "scale";
   now?: Date;
   /** Who makes the write: its changed fields are recorded in managedFields as theirs. */
   fieldManager?: string;
@@ -141,6 +141,7 @@ export class ResourceStore {
     return this.codec.decode(kv);
   }
 
+  /** POST: `body` becomes the store's (it is changed in place). */
   async create(namespace: string, body: KubeObject, opts: WriteOptions = {}): Promise<CachedObject> {
     this.checkKind(body);
     if (body.metadata?.resourceVersion) {
@@ -153,6 +154,7 @@ export class ResourceStore {
       requestNamespace: namespace,
       hasStatusSubresource: this.info.hasStatusSubresource && !this.strategy.keepsStatusOnCreate,
       tracksGeneration: this.info.generation !== "none",
+      inPlace: true,
     });
     this.strategy.prepareForCreate?.(obj);
     await this.strategy.admit?.(obj);
@@ -187,6 +189,7 @@ export class ResourceStore {
   /**
    * Writes `next` over `cur` (already read) as an update: metadata rules, strategy, validation
    * against the old object, an unchanged object left unwritten, guarded by cur's revision.
+   * `next` becomes the store's (it is changed in place); `cur` is never changed.
    */
   private async writeUpdate(cur: CachedObject, next: KubeObject, opts: WriteOptions): Promise<CachedObject> {
     this.checkKind(next);
@@ -205,6 +208,7 @@ export class ResourceStore {
       requestNamespace: cur.obj.metadata.namespace ?? "",
       tracksGeneration: this.info.generation !== "none" && this.info.generation !== "create-only",
       generationCountsAnnotations: this.info.generation === "spec-or-annotations",
+      inPlace: true,
       ...(opts.subresource === "status" ? { subresource: "status" as const } : {}),
     });
     obj.metadata.resourceVersion = String(cur.rev);
@@ -246,7 +250,7 @@ export class ResourceStore {
     return cachedObject(cur.key, obj, kv.modRevision);
   }
 
-  /** PUT: replaces the object; a stale resourceVersion is a 409. */
+  /** PUT: replaces the object; a stale resourceVersion is a 409. `body` becomes the store's. */
   async update(
     namespace: string,
     name: string,
@@ -284,6 +288,7 @@ export class ResourceStore {
     for (let attempt = 0; ; attempt++) {
       const cur = cached ?? (await this.get(namespace, name));
       const next = await mutate(structuredClone(cur.obj));
+      const pinned = next.metadata?.resourceVersion && next.metadata.resourceVersion !== String(cur.rev);
       try {
         return await this.writeUpdate(cur, next, opts);
       } catch (e) {
@@ -291,7 +296,6 @@ export class ResourceStore {
           cached = undefined;
           continue;
         }
-        const pinned = next.metadata?.resourceVersion && next.metadata.resourceVersion !== String(cur.rev);
         if (e instanceof ConflictError && !pinned && attempt < MAX_RETRIES) continue;
         throw storageError(e, this.gr, name);
       }
