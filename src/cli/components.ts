@@ -9,6 +9,7 @@ import { RestClient, type ConnectionConfig } from "../client/rest-client.ts";
 import { EventRecorder } from "../client/events.ts";
 import { InformerFactory } from "../client/informer.ts";
 import { ControllerManager } from "../controllers/manager.ts";
+import type { ControllerOptions } from "../controllers/context.ts";
 import { Scheduler } from "../scheduler/scheduler.ts";
 import { SimKubelet } from "../sim/sim-kubelet.ts";
 import type { FlagSpec, FlagValues } from "./flags.ts";
@@ -94,13 +95,20 @@ export interface ControlPlane {
 export async function startControlPlane(
   connection: ConnectionConfig,
   signal: AbortSignal,
-  run: { scheduler: boolean; controllers: boolean } = { scheduler: true, controllers: true },
+  run: { scheduler: boolean; controllers: boolean; controllerOptions?: Partial<ControllerOptions> } = {
+    scheduler: true,
+    controllers: true,
+  },
 ): Promise<ControlPlane> {
   const client = clientFor(connection, "kube-controller-manager");
   const informers = new InformerFactory(client);
   let manager: ControllerManager | undefined;
   if (run.controllers) {
-    manager = new ControllerManager({ client, informers });
+    manager = new ControllerManager({
+      client,
+      informers,
+      ...(run.controllerOptions ? { options: run.controllerOptions } : {}),
+    });
     await manager.start(signal);
   }
   const simClient = clientFor(connection, "kites-sim-kubelet");

@@ -15,6 +15,7 @@ import type { ConnectionConfig } from "../client/rest-client.ts";
 import { AGENT_FLAGS, agentSettingsFrom, agentUnavailable, startControlPlane } from "./components.ts";
 import { flagHelp, parseFlags, type FlagSpec } from "./flags.ts";
 import { ensureNodeToken, NODE_TOKEN_USER } from "./node-token.ts";
+import { parseGoDuration } from "../api/validation/cron-schedule.ts";
 
 /** Linux's limit on a unix socket's path (sun_path), its terminating NUL included. */
 const UNIX_PATH_MAX = 108;
@@ -33,6 +34,10 @@ const FLAGS: FlagSpec = {
   "disable-agent": { type: "boolean", help: "run the control plane only, no node agent on this machine" },
   "disable-scheduler": { type: "boolean", help: "do not run the scheduler (as k3s; e.g. to run your own)" },
   "disable-controller-manager": { type: "boolean", help: "do not run the controllers (as k3s)" },
+  "node-monitor-grace-period": {
+    type: "string",
+    help: "how long a node may be silent before it is NotReady (Go duration, default 40s; kube-controller-manager's flag)",
+  },
   ...AGENT_FLAGS,
   help: { type: "boolean", help: "show this help" },
 };
@@ -118,9 +123,19 @@ export async function serverCommand(args: string[]): Promise<void> {
     token: loopbackToken,
     ...(useLoopback ? { socketPath: loopbackSocket } : {}),
   };
+  let nodeMonitorGracePeriodMs: number | undefined;
+  if (flags["node-monitor-grace-period"] !== undefined) {
+    try {
+      nodeMonitorGracePeriodMs = parseGoDuration(String(flags["node-monitor-grace-period"]));
+    } catch (e) {
+      console.error(`kites server: --node-monitor-grace-period: ${(e as Error).message}`);
+      process.exit(2);
+    }
+  }
   await startControlPlane(connection, stopComponents.signal, {
     scheduler: !flags["disable-scheduler"],
     controllers: !flags["disable-controller-manager"],
+    ...(nodeMonitorGracePeriodMs !== undefined ? { controllerOptions: { nodeMonitorGracePeriodMs } } : {}),
   });
   if (!flags["disable-agent"]) {
     const why = agentUnavailable();

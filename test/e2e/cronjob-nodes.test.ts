@@ -6,7 +6,7 @@
  * missed run starts at once on resume, as upstream documents), and successfulJobsHistoryLimit
  * trimming the oldest finished Job. Nodes: a simulated node whose kubelet stops (its
  * `kites.io/simulated` label removed, so the simulated kubelet no longer renews its Lease) goes
- * Ready=Unknown after the 40 s grace period (no server flag shortens it), gets the unreachable
+ * Ready=Unknown after the grace period (20 s here, set with `--node-monitor-grace-period`), gets the unreachable
  * taints, its pods are marked not ready (NodeNotReady events), a Deployment's pod tolerating
  * `unreachable` for 5 s is evicted (DisruptionTarget, TaintManagerEviction; it stays
  * Terminating, as no kubelet confirms) and replaced on another node, a pod with the default
@@ -88,7 +88,7 @@ describe("cronjobs and node lifecycle on simulated nodes", { skip, concurrency: 
     (await ka(["get", "job", name, "--ignore-not-found", "-o", "name"])).trim() ? true : undefined;
 
   before(async () => {
-    s = await startServer();
+    s = await startServer({ args: ["--node-monitor-grace-period", "20s"] });
     const r = kites(["sim", "nodes", "--count", "4"], s.kubeconfig);
     assert.equal(r.code, 0, r.stderr);
     k(["wait", "--for=condition=Ready", "node", "-l", "kites.io/simulated=true", "--timeout=60s"]);
