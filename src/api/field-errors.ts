@@ -102,12 +102,36 @@ const TYPE_TEXT: Record<FieldErrorType, string> = {
 };
 
 /**
+ * A field error's value known to be a Go `map[string]string` (labels, a selector's
+ * matchLabels), which upstream prints as `map[string]string{"a":"b", "c":"d"}` (keys sorted)
+ * or, when absent, `map[string]string(nil)`.
+ */
+export class GoStringMap {
+  constructor(readonly map: Readonly<Record<string, string>> | undefined) {}
+
+  toString(): string {
+    if (!this.map) return "map[string]string(nil)";
+    const body = Object.keys(this.map)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${JSON.stringify(this.map![k])}`)
+      .join(", ");
+    return `map[string]string{${body}}`;
+  }
+}
+
+/** `labels` as a field error's value (see {@link GoStringMap}). */
+export const goStringMap = (labels: Readonly<Record<string, string>> | undefined): GoStringMap =>
+  new GoStringMap(labels);
+
+/**
  * Prints a value the way upstream's field errors do (Go's `%q`, `%v` and `%#v`): strings
- * quoted, numbers and bools bare, string lists in Go syntax (`[]string{"a", "b"}`); other
- * objects, whose Go type we do not know here, as JSON.
+ * quoted, numbers and bools bare, string lists in Go syntax (`[]string{"a", "b"}`), values
+ * marked as string maps ({@link GoStringMap}) as Go maps; other objects, whose Go type we do
+ * not know here, as JSON.
  */
 function printValue(v: unknown): string {
   if (typeof v === "string") return JSON.stringify(v);
+  if (v instanceof GoStringMap) return v.toString();
   if (v === null || v === undefined) return "null";
   if (Array.isArray(v) && v.every((x) => typeof x === "string")) {
     return `[]string{${v.map((x) => JSON.stringify(x)).join(", ")}}`;

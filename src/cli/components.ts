@@ -104,11 +104,9 @@ export async function startControlPlane(
   const informers = new InformerFactory(client);
   let manager: ControllerManager | undefined;
   if (run.controllers) {
-    manager = new ControllerManager({
-      client,
-      informers,
-      ...(run.controllerOptions ? { options: run.controllerOptions } : {}),
-    });
+    // The cluster CA the components trust is the one every namespace gets (kube-root-ca.crt).
+    const options = { rootCA: connection.ca, ...run.controllerOptions };
+    manager = new ControllerManager({ client, informers, options });
     await manager.start(signal);
   }
   const simClient = clientFor(connection, "kites-sim-kubelet");

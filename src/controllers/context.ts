@@ -16,12 +16,15 @@ export interface ControllerOptions {
   terminatedPodGcThreshold: number;
   /** Workers per controller (upstream's concurrent-*-syncs; 5 for most). */
   workers: number;
+  /** PEM of the cluster CA, published in every namespace (upstream `--root-ca-file`); none: not published. */
+  rootCA: string;
 }
 
 export const defaultControllerOptions: ControllerOptions = {
   nodeMonitorGracePeriodMs: 40_000,
   terminatedPodGcThreshold: 12_500,
   workers: 5,
+  rootCA: "",
 };
 
 export interface ControllerContext {

@@ -15,6 +15,7 @@ import { startNamespaceController } from "./namespace/index.ts";
 import { startNodeLifecycleController } from "./node-lifecycle/index.ts";
 import { startPodGCController } from "./podgc/index.ts";
 import { startReplicaSetController, startReplicationControllerController } from "./replicaset/index.ts";
+import { startRootCaPublisher } from "./root-ca-publisher/index.ts";
 import { startServiceAccountController } from "./serviceaccount/index.ts";
 import { startStatefulSetController } from "./statefulset/index.ts";
 
@@ -22,6 +23,7 @@ export const controllerStarters: Readonly<Record<string, ControllerStarter>> = {
   "garbage-collector-controller": startGarbageCollectorController,
   "namespace-controller": startNamespaceController,
   "serviceaccount-controller": startServiceAccountController,
+  "root-ca-certificate-publisher-controller": startRootCaPublisher,
   "replicaset-controller": startReplicaSetController,
   "replicationcontroller-controller": startReplicationControllerController,
   "deployment-controller": startDeploymentController,

@@ -64,7 +64,7 @@ describe("Deployment validation", () => {
       { selector: undefined },
       [
         "spec.selector: Required value",
-        'spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not match template `labels`',
+        'spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`',
       ],
     ],
     [
@@ -76,7 +76,7 @@ describe("Deployment validation", () => {
       "selector not matching the template",
       { selector: { matchLabels: { app: "api" } } },
       [
-        'spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not match template `labels`',
+        'spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`',
       ],
     ],
     [

@@ -13,6 +13,7 @@ import {
   FieldPath,
   forbidden,
   invalidValue,
+  goStringMap,
   notSupported,
   required,
 } from "../field-errors.ts";
@@ -110,7 +111,7 @@ export function selectorMatchesTemplate(
   return [
     invalidValue(
       tplPath.child("metadata", "labels"),
-      labels ?? null,
+      goStringMap(labels),
       "`selector` does not match template `labels`",
     ),
   ];
@@ -338,7 +339,7 @@ export function validateDaemonSetSpec(spec: DaemonSetSpec | undefined): FieldErr
     errs.push(
       invalidValue(
         SPEC.child("template", "metadata", "labels"),
-        s.template?.metadata?.labels ?? null,
+        goStringMap(s.template?.metadata?.labels),
         "`selector` does not match template `labels`",
       ),
     );

@@ -149,7 +149,7 @@ describe("Job validation", () => {
   it("requires a selector when manualSelector is true, and checks it matches the template", () => {
     assert.deepEqual(create(job({ manualSelector: true })), [
       "spec.selector: Required value",
-      "spec.template.metadata.labels: Invalid value: null: `selector` does not match template `labels`",
+      "spec.template.metadata.labels: Invalid value: map[string]string(nil): `selector` does not match template `labels`",
     ]);
     assert.deepEqual(
       create(

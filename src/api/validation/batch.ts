@@ -12,6 +12,7 @@ import {
   FieldPath,
   duplicate,
   invalidValue,
+  goStringMap,
   notSupported,
   required,
   tooLong,
@@ -485,7 +486,7 @@ export function validateJob(job: Job, requirePrefixedLabels = true): FieldError[
     errs.push(
       invalidValue(
         SPEC.child("template", "metadata", "labels"),
-        labels ?? null,
+        goStringMap(labels),
         "`selector` does not match template `labels`",
       ),
     );

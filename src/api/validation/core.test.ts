@@ -385,7 +385,7 @@ test("ReplicationController: selector defaulted from labels, mismatch reported",
   assert.deepEqual(ok.spec!.selector, { app: "web" });
   assert.equal(ok.spec!.replicas, 1);
   assert.deepEqual(create(rc({ app: "api" }, { app: "web" })), [
-    'spec.template.metadata.labels: Invalid value: {"app":"web"}: `selector` does not match template `labels`',
+    'spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match template `labels`',
   ]);
   const negative = rc(undefined, { app: "web" });
   negative.spec!.replicas = -1;

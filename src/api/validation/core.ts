@@ -10,6 +10,7 @@ import {
   FieldPath,
   duplicate,
   forbidden,
+  goStringMap,
   invalidValue,
   notSupported,
   required,
@@ -908,7 +909,7 @@ export function validateReplicationController(rc: ReplicationController): FieldE
     errs.push(
       invalidValue(
         tplPath.child("metadata", "labels"),
-        labels,
+        goStringMap(tpl.metadata?.labels),
         "`selector` does not match template `labels`",
       ),
     );

@@ -10,6 +10,7 @@ import {
   isDNS1123Subdomain,
   isEnvVarName,
   isFullyQualifiedDomainName,
+  isRelaxedEnvVarName,
   isInRange,
   isQualifiedName,
   isValidCIDR,
@@ -155,6 +156,27 @@ const checks: Record<string, { fn: (s: string) => string[]; cases: Case[] }> = {
       [".", ["must not be '.'"]],
       ["..", ["must not be '..'"]],
       ["..x", ["must not start with '..'"]],
+    ],
+  },
+  isRelaxedEnvVarName: {
+    fn: isRelaxedEnvVarName,
+    cases: [
+      ["MY_ENV.NAME", []],
+      ["1X", []],
+      ["a b:c/d~", []],
+      ["", ["environment variable name must be non-empty"]],
+      [
+        "a=b",
+        ["a valid environment variable name must consist only of printable ASCII characters other than '='"],
+      ],
+      [
+        "é",
+        ["a valid environment variable name must consist only of printable ASCII characters other than '='"],
+      ],
+      [
+        "a\nb",
+        ["a valid environment variable name must consist only of printable ASCII characters other than '='"],
+      ],
     ],
   },
   isConfigMapKey: {

@@ -208,6 +208,27 @@ export function isEnvVarName(value: string): string[] {
   return errs;
 }
 
+const RELAXED_ENV_VAR_NAME_ERR_MSG =
+  "a valid environment variable name must consist only of printable ASCII characters other than '='";
+
+/**
+ * Checks an environment variable name as upstream does with `RelaxedEnvironmentVariableValidation`
+ * (beta and on by default since 1.32, so what a 1.33 API server applies): any printable ASCII
+ * character, the space included, except `=`.
+ */
+export function isRelaxedEnvVarName(value: string): string[] {
+  const errs: string[] = [];
+  if (value.length === 0) errs.push(`environment variable name ${emptyError()}`);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e || c === 0x3d) {
+      errs.push(RELAXED_ENV_VAR_NAME_ERR_MSG);
+      break;
+    }
+  }
+  return errs;
+}
+
 const CONFIG_MAP_KEY_FMT = "[-._a-zA-Z0-9]+";
 const CONFIG_MAP_KEY_ERR_MSG = "a valid config key must consist of alphanumeric characters, '-', '_' or '.'";
 const CONFIG_MAP_KEY_RE = anchored(CONFIG_MAP_KEY_FMT);

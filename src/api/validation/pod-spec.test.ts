@@ -52,6 +52,26 @@ const cases: [string, (s: PodSpec) => void, string[]][] = [
     [`spec.initContainers[0].name: Duplicate value: "web"`],
   ],
   [
+    "env names follow the relaxed rule (RelaxedEnvironmentVariableValidation, on since 1.32)",
+    (s) => {
+      s.containers[0]!.env = [
+        { name: "1A", value: "x" },
+        { name: "has space:ok", value: "x" },
+        { name: "a=b", value: "x" },
+        { name: "tab\there", value: "x" },
+      ];
+      s.containers[0]!.envFrom = [
+        { prefix: "9_", configMapRef: { name: "cm" } },
+        { prefix: "p=", configMapRef: { name: "cm" } },
+      ];
+    },
+    [
+      `spec.containers[0].env[2].name: Invalid value: "a=b": a valid environment variable name must consist only of printable ASCII characters other than '='`,
+      `spec.containers[0].env[3].name: Invalid value: "tab\\there": a valid environment variable name must consist only of printable ASCII characters other than '='`,
+      `spec.containers[0].envFrom[1].prefix: Invalid value: "p=": a valid environment variable name must consist only of printable ASCII characters other than '='`,
+    ],
+  ],
+  [
     "container port out of range",
     (s) => (s.containers[0]!.ports![0]!.containerPort = 70000),
     [

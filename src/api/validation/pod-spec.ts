@@ -34,7 +34,7 @@ import {
   isConfigMapKey,
   isDNS1123Label,
   isDNS1123Subdomain,
-  isEnvVarName,
+  isRelaxedEnvVarName,
   isQualifiedName,
   isValidIP,
   isValidLabelValue,
@@ -243,7 +243,7 @@ function validateKeySelector(
 function validateEnvVar(ev: EnvVar, path: FieldPath): FieldError[] {
   const errs: FieldError[] = [];
   if (!ev.name) errs.push(required(path.child("name"), ""));
-  else for (const m of isEnvVarName(ev.name)) errs.push(invalidValue(path.child("name"), ev.name, m));
+  else for (const m of isRelaxedEnvVarName(ev.name)) errs.push(invalidValue(path.child("name"), ev.name, m));
   const vf = ev.valueFrom;
   if (!vf) return errs;
   const vp = path.child("valueFrom");
@@ -295,7 +295,8 @@ function validateEnvFrom(c: Container, path: FieldPath): FieldError[] {
   (c.envFrom ?? []).forEach((ef, i) => {
     const p = path.index(i);
     if (ef.prefix)
-      for (const m of isEnvVarName(ef.prefix)) errs.push(invalidValue(p.child("prefix"), ef.prefix, m));
+      for (const m of isRelaxedEnvVarName(ef.prefix))
+        errs.push(invalidValue(p.child("prefix"), ef.prefix, m));
     let sources = 0;
     for (const [key, ref] of [
       ["configMapRef", ef.configMapRef],

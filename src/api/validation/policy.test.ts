@@ -25,14 +25,25 @@ test("PDB: percent over 100%, bad policy rejected; a valid one passes", () => {
   assert.ok(rules.validate(pdb({ maxUnavailable: "150%" })).length > 0);
   assert.ok(rules.validate(pdb({ minAvailable: 1, unhealthyPodEvictionPolicy: "Never" })).length > 0);
   assert.deepEqual(
-    rules.validate(pdb({ minAvailable: "50%", selector: { matchLabels: { app: "x" } }, unhealthyPodEvictionPolicy: "AlwaysAllow" })),
+    rules.validate(
+      pdb({
+        minAvailable: "50%",
+        selector: { matchLabels: { app: "x" } },
+        unhealthyPodEvictionPolicy: "AlwaysAllow",
+      }),
+    ),
     [],
   );
 });
 
 test("PVC: defaults volumeMode and phase; requires access modes and storage", () => {
   const rules = storageRules["PersistentVolumeClaim"]!;
-  const pvc = { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "d", namespace: "default" }, spec: {} } as unknown as KubeObject & { spec: { volumeMode?: string }; status?: { phase?: string } };
+  const pvc = {
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: { name: "d", namespace: "default" },
+    spec: {},
+  } as unknown as KubeObject & { spec: { volumeMode?: string }; status?: { phase?: string } };
   rules.defaults?.(pvc);
   assert.equal(pvc.spec.volumeMode, "Filesystem");
   assert.equal(pvc.status?.phase, "Pending");

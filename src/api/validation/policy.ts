@@ -57,7 +57,10 @@ const pdbRules: KindRules<PodDisruptionBudget> = {
     ];
   },
   validateUpdate(pdb, old) {
-    return [...validateObjectMetaUpdate(pdb.metadata, old.metadata, META), ...validatePodDisruptionBudgetSpec(pdb)];
+    return [
+      ...validateObjectMetaUpdate(pdb.metadata, old.metadata, META),
+      ...validatePodDisruptionBudgetSpec(pdb),
+    ];
   },
 };
 

@@ -7,7 +7,14 @@
  * These kinds are stored as objects only: no binder runs. Exports `storageRules`, by kind.
  */
 import { deepEqual } from "../meta.ts";
-import { type FieldError, FieldPath, forbidden, invalidValue, notSupported, required } from "../field-errors.ts";
+import {
+  type FieldError,
+  FieldPath,
+  forbidden,
+  invalidValue,
+  notSupported,
+  required,
+} from "../field-errors.ts";
 import { type KindRules, kindRules, type KubeObject } from "../object.ts";
 import { isQuantity, parseQuantity } from "../quantity.ts";
 import { validateLabelSelector } from "../labels.ts";
@@ -83,7 +90,8 @@ function validatePV(pv: VolumeObject): FieldError[] {
   const spec = pv.spec ?? {};
   const errs = validateObjectMeta(pv.metadata, { namespaced: false, nameFn: nameIsDNSSubdomain }, META);
   errs.push(...validateAccessModes(spec.accessModes, SPEC.child("accessModes")));
-  if (!spec.capacity || Object.keys(spec.capacity).length === 0) errs.push(required(SPEC.child("capacity"), ""));
+  if (!spec.capacity || Object.keys(spec.capacity).length === 0)
+    errs.push(required(SPEC.child("capacity"), ""));
   else errs.push(...validateStorage(spec.capacity, SPEC.child("capacity")));
   const policy = spec.persistentVolumeReclaimPolicy;
   if (policy !== undefined && !(RECLAIM_POLICIES as readonly string[]).includes(policy)) {
@@ -92,7 +100,8 @@ function validatePV(pv: VolumeObject): FieldError[] {
   errs.push(...validateVolumeMode(spec.volumeMode));
   const sources = Object.keys(spec).filter((k) => !PV_NON_SOURCES.has(k) && spec[k] != null);
   if (sources.length === 0) errs.push(required(SPEC, "must specify a volume type"));
-  else if (sources.length > 1) errs.push(forbidden(SPEC.child(sources[1]!), "may not specify more than 1 volume type"));
+  else if (sources.length > 1)
+    errs.push(forbidden(SPEC.child(sources[1]!), "may not specify more than 1 volume type"));
   return errs;
 }
 
@@ -140,7 +149,8 @@ const pvcRules: KindRules<VolumeObject> = {
     const errs = [...validateObjectMetaUpdate(pvc.metadata, old.metadata, META), ...validatePVC(pvc)];
     // A claim being bound gets spec.volumeName set once; anything else outside
     // resources.requests is fixed after creation.
-    const oldSpec = old.spec && !old.spec["volumeName"] ? { ...old.spec, volumeName: pvc.spec?.["volumeName"] } : old.spec;
+    const oldSpec =
+      old.spec && !old.spec["volumeName"] ? { ...old.spec, volumeName: pvc.spec?.["volumeName"] } : old.spec;
     if (!deepEqual(immutablePart(pvc.spec), immutablePart(oldSpec))) {
       errs.push(
         forbidden(

@@ -12,7 +12,8 @@ import { TaintEvictionReconciler } from "./taint-eviction.ts";
 
 /**
  * Node health (Ready=Unknown, unreachable taints and pods marked not ready after 40 s of
- * silence) and taint-based eviction.
+ * silence; NoExecute taints paced per zone and withheld while every zone is down) and
+ * taint-based eviction. One loop runs the node keys and the zone pass (`DISRUPTION_KEY`).
  */
 export const startNodeLifecycleController: ControllerStarter = (ctx) => {
   const nodes = ctx.informers.informer<Node>("", "nodes");

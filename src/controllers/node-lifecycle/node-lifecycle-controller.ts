@@ -3,15 +3,22 @@
  * tainting parts). A node is healthy while its Lease in `kube-node-lease` is renewed (or its
  * Ready condition's heartbeat moves); silent for the grace period (40 s), all its conditions
  * become Unknown ("Kubelet stopped posting node status.") and it gets the
- * `node.kubernetes.io/unreachable` NoExecute and NoSchedule taints. The taints always follow
- * the conditions, so when the kubelet posts Ready again they go. When this controller turns a
+ * `node.kubernetes.io/unreachable` NoSchedule taint at once. When this controller turns a
  * Ready node not ready it records `NodeNotReady` on the node and, as upstream's
  * MarkPodsNotReady, sets the Ready condition of every pod bound there to False (with a
  * `NodeNotReady` Warning on each pod), retrying until that succeeded or the node is Ready
  * again — so Services stop sending traffic there long before eviction. Each node is re-examined
  * exactly when its grace period would run out (requeueAfter), never by polling; the clock is
- * injectable for tests. Eviction of pods from NoExecute-tainted nodes is the taint manager's
- * job (taint-eviction.ts).
+ * injectable for tests.
+ *
+ * The NoExecute taints (`unreachable` for Ready=Unknown, `not-ready` for Ready=False), which
+ * make the taint manager (taint-eviction.ts) evict pods, are paced per zone by the zone pass
+ * (key `DISRUPTION_KEY`, zone-disruption.ts): it computes the zone states from every node's
+ * Ready condition, and adds the taint to waiting nodes as fast as each zone's rate allows —
+ * none at all while every zone is fully disrupted, when the taints are removed instead. A
+ * node reconcile only keeps a NoExecute taint the node has in line with its Ready condition
+ * (swapping not-ready and unreachable at once, as upstream), and removes it when the node is
+ * Ready again or the cluster is frozen.
  */
 import { formatTimestamp } from "../../api/meta.ts";
 import { isNotFound } from "../../api/status-error.ts";
@@ -21,7 +28,20 @@ import type { Request, Result } from "../../client/controller.ts";
 import type { EventRecorder } from "../../client/events.ts";
 import type { Informer } from "../../client/informer.ts";
 import type { Client } from "../../client/types.ts";
-import { desiredTaints, reconcileTaints } from "./node-lifecycle-taints.ts";
+import {
+  TAINT_NOT_READY,
+  TAINT_UNREACHABLE,
+  desiredTaints,
+  reconcileTaints,
+} from "./node-lifecycle-taints.ts";
+import {
+  DEFAULT_DISRUPTION_OPTIONS,
+  ZoneDisruption,
+  excludedFromDisruption,
+  zoneKey,
+  type DisruptionOptions,
+  type ZoneTally,
+} from "./zone-disruption.ts";
 
 /** Namespace of the node heartbeat Leases. */
 export const NODE_LEASE_NAMESPACE = "kube-node-lease";
@@ -31,6 +51,8 @@ export const NODE_STARTUP_GRACE_MS = 60_000;
 const MONITORED_CONDITIONS = ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"];
 /** Index of the pods informer by `spec.nodeName`. */
 const PODS_BY_NODE = "node-lifecycle-node";
+/** The key of the zone pass (a namespace, so it is never a node's name). */
+export const DISRUPTION_KEY = "disruption/zones";
 
 export interface NodeLifecycleConfig {
   client: Client;
@@ -45,6 +67,10 @@ export interface NodeLifecycleConfig {
   events?: EventRecorder;
   /** Milliseconds since the epoch; injectable for tests. */
   now?: () => number;
+  /** Eviction rates and thresholds (upstream's defaults when absent). */
+  disruption?: Partial<DisruptionOptions>;
+  /** Where upstream's log lines go (default: stderr). */
+  log?: (line: string) => void;
 }
 
 /** What the controller last saw of a node (upstream's nodeHealthData). */
@@ -60,17 +86,32 @@ interface Health {
 export class NodeLifecycleReconciler {
   private readonly health = new Map<string, Health>();
   private readonly now: () => number;
+  /** Zone states and NoExecute tainting rates. */
+  readonly zones: ZoneDisruption;
+  private enqueue: (key: string) => void = () => {};
 
   constructor(private readonly config: NodeLifecycleConfig) {
     this.now = config.now ?? Date.now;
     config.pods?.addIndex(PODS_BY_NODE, (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
+    const log = config.log ?? ((line: string) => console.warn(`node-lifecycle-controller: ${line}`));
+    this.zones = new ZoneDisruption({ ...DEFAULT_DISRUPTION_OPTIONS, ...config.disruption }, log);
   }
 
   register(enqueue: (key: string) => void): void {
+    this.enqueue = enqueue;
     this.config.nodes.addHandlers({
-      add: (n) => enqueue(n.metadata.name!),
-      update: (_, n) => enqueue(n.metadata.name!),
-      delete: (n) => this.health.delete(n.metadata.name!),
+      add: (n) => {
+        enqueue(n.metadata.name!);
+        enqueue(DISRUPTION_KEY);
+      },
+      update: (old, n) => {
+        enqueue(n.metadata.name!);
+        if (zoneFacts(old) !== zoneFacts(n)) enqueue(DISRUPTION_KEY);
+      },
+      delete: (n) => {
+        this.health.delete(n.metadata.name!);
+        enqueue(DISRUPTION_KEY);
+      },
     });
     this.config.leases.addHandlers({
       add: (l) => {
@@ -82,8 +123,9 @@ export class NodeLifecycleReconciler {
     });
   }
 
-  /** Keys are node names. */
+  /** Keys are node names, and `DISRUPTION_KEY` for the zone pass. */
   async reconcile(req: Request): Promise<Result | void> {
+    if (`${req.namespace}/${req.name}` === DISRUPTION_KEY) return this.reconcileZones();
     const cached = this.config.nodes.get(undefined, req.name);
     if (!cached) {
       this.health.delete(req.name);
@@ -91,25 +133,8 @@ export class NodeLifecycleReconciler {
     }
     const now = this.now();
     const ready = cached.status?.conditions?.find((c) => c.type === "Ready");
-    const lease = this.config.leases.get(NODE_LEASE_NAMESPACE, req.name);
-    const renew = lease?.spec?.renewTime ?? undefined;
-    let h = this.health.get(req.name);
-    if (!h) {
-      h = { probeMs: now, heartbeat: ready?.lastHeartbeatTime, leaseRenew: renew };
-      this.health.set(req.name, h);
-    }
-    if (ready?.lastHeartbeatTime !== h.heartbeat) {
-      h.heartbeat = ready?.lastHeartbeatTime;
-      h.probeMs = now;
-    }
-    if (renew && (!h.leaseRenew || Date.parse(renew) > Date.parse(h.leaseRenew))) {
-      h.leaseRenew = renew;
-      h.probeMs = now;
-    }
-    const grace = ready
-      ? this.config.gracePeriodMs
-      : (this.config.startupGracePeriodMs ?? NODE_STARTUP_GRACE_MS);
-    const deadline = h.probeMs + grace;
+    const h = this.observe(cached, now);
+    const deadline = h.probeMs + this.grace(cached);
     let node = cached;
     if (now >= deadline) {
       const updated = this.markUnknown(node, now);
@@ -192,11 +217,41 @@ export class NodeLifecycleReconciler {
     return next;
   }
 
-  /** Brings the managed taints in line with the node's conditions. */
+  /** The node's health record, its probe time moved to now if a heartbeat came since. */
+  private observe(node: Node, now: number): Health {
+    const name = node.metadata.name!;
+    const heartbeat = node.status?.conditions?.find((c) => c.type === "Ready")?.lastHeartbeatTime;
+    const renew = this.config.leases.get(NODE_LEASE_NAMESPACE, name)?.spec?.renewTime ?? undefined;
+    let h = this.health.get(name);
+    if (!h) {
+      h = { probeMs: now, heartbeat, leaseRenew: renew };
+      this.health.set(name, h);
+    }
+    if (heartbeat !== h.heartbeat) {
+      h.heartbeat = heartbeat;
+      h.probeMs = now;
+    }
+    if (renew && (!h.leaseRenew || Date.parse(renew) > Date.parse(h.leaseRenew))) {
+      h.leaseRenew = renew;
+      h.probeMs = now;
+    }
+    return h;
+  }
+
+  private grace(node: Node): number {
+    return readyStatus(node) !== undefined
+      ? this.config.gracePeriodMs
+      : (this.config.startupGracePeriodMs ?? NODE_STARTUP_GRACE_MS);
+  }
+
+  /**
+   * Brings the managed taints in line with the node's conditions. A NoExecute taint is only
+   * kept (or swapped between not-ready and unreachable), never added: the zone pass adds it.
+   */
   private async syncTaints(node: Node, now: number): Promise<void> {
     const taints = reconcileTaints(
       node.spec?.taints ?? [],
-      desiredTaints(node, true),
+      desiredTaints(node, !this.zones.frozen && hasNoExecuteTaint(node)),
       formatTimestamp(new Date(now)),
     );
     if (!taints) return;
@@ -209,6 +264,93 @@ export class NodeLifecycleReconciler {
       if (!isNotFound(e)) throw e;
     }
   }
+
+  /**
+   * The zone pass (upstream's handleDisruption and doNoExecuteTaintingPass): zone states from
+   * every node's Ready condition — a node whose grace period ran out counts as not ready
+   * even before its status is written —, then the NoExecute taint for waiting nodes as each
+   * zone's rate allows. Entering master disruption mode queues every NoExecute-tainted node,
+   * whose reconcile removes the taint; leaving it gives every node a fresh grace period.
+   */
+  private async reconcileZones(): Promise<Result | void> {
+    const now = this.now();
+    const nodes = this.config.nodes.list();
+    const tallies = new Map<string, ZoneTally>();
+    const needing = new Map<string, string[]>();
+    for (const node of nodes) {
+      const zone = zoneKey(node);
+      let waiting = needing.get(zone);
+      if (!waiting) needing.set(zone, (waiting = []));
+      const status = readyStatus(node);
+      if ((status === "False" || status === "Unknown") && !hasNoExecuteTaint(node)) {
+        waiting.push(node.metadata.name!);
+      }
+      if (excludedFromDisruption(node)) continue;
+      let t = tallies.get(zone);
+      if (!t) tallies.set(zone, (t = { ready: 0, notReady: 0 }));
+      if (status === "True" && !this.expired(node, now)) t.ready++;
+      else t.notReady++;
+    }
+    const change = this.zones.update(tallies, needing.keys(), now);
+    if (change === "enter") {
+      for (const node of nodes) if (hasNoExecuteTaint(node)) this.enqueue(node.metadata.name!);
+    } else if (change === "exit") {
+      for (const h of this.health.values()) h.probeMs = now;
+    }
+    const { nodes: toTaint, retryMs } = this.zones.take(needing, now);
+    let failure: unknown;
+    for (const { zone, name } of toTaint) {
+      try {
+        await this.addNoExecuteTaint(name, now);
+      } catch (e) {
+        this.zones.putBack(zone, name);
+        failure ??= e;
+      }
+    }
+    if (failure) throw failure;
+    return retryMs === undefined ? undefined : { requeueAfterMs: retryMs };
+  }
+
+  /** Whether the node's grace period ran out by our clock (its status may not say so yet). */
+  private expired(node: Node, now: number): boolean {
+    return now >= this.observe(node, now).probeMs + this.grace(node);
+  }
+
+  /** Gives a not-ready node its NoExecute taint (with the other managed taints in line). */
+  private async addNoExecuteTaint(name: string, now: number): Promise<void> {
+    const node = this.config.nodes.get(undefined, name);
+    if (!node) return;
+    const taints = reconcileTaints(
+      node.spec?.taints ?? [],
+      desiredTaints(node, true),
+      formatTimestamp(new Date(now)),
+    );
+    if (!taints) return;
+    const next = structuredClone(node);
+    next.spec = { ...next.spec, taints };
+    try {
+      await this.config.client.resource<Node>("", "nodes").update(next);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+  }
+}
+
+/** Whether the node has a NoExecute taint of this controller's. */
+function hasNoExecuteTaint(node: Node): boolean {
+  return (node.spec?.taints ?? []).some(
+    (t) => t.effect === "NoExecute" && (t.key === TAINT_NOT_READY || t.key === TAINT_UNREACHABLE),
+  );
+}
+
+/** What the zone pass depends on of a node, to requeue it only when that changes. */
+function zoneFacts(node: Node): string {
+  return [
+    readyStatus(node) ?? "",
+    zoneKey(node),
+    excludedFromDisruption(node) ? "x" : "",
+    hasNoExecuteTaint(node) ? "t" : "",
+  ].join("|");
 }
 
 function readyStatus(node: Node): string | undefined {

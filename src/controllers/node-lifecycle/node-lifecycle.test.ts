@@ -8,7 +8,8 @@ import { EventRecorder } from "../../client/events.ts";
 import { FakeClient } from "../../client/fake-client.ts";
 import type { Client, ResourceClient } from "../../client/types.ts";
 import { InformerFactory } from "../../client/informer.ts";
-import { NodeLifecycleReconciler } from "./node-lifecycle-controller.ts";
+import { requestOf } from "../../client/controller.ts";
+import { DISRUPTION_KEY, NodeLifecycleReconciler } from "./node-lifecycle-controller.ts";
 import { tolerationVerdict } from "./node-lifecycle-taints.ts";
 import { TaintEvictionReconciler } from "./taint-eviction.ts";
 
@@ -61,6 +62,7 @@ async function setup(t: TestContext, fake: FakeClient) {
     leases: informers.informer<Lease>("coordination.k8s.io", "leases", { namespace: "kube-node-lease" }),
     gracePeriodMs: 40_000,
     now: () => clock.ms,
+    log: () => {},
   });
   const eviction = new TaintEvictionReconciler({
     client: fake,
@@ -79,8 +81,10 @@ const getNode = (fake: FakeClient, name: string) =>
   fake.objects<Node>("", "nodes").find((n) => n.metadata.name === name)!;
 
 test("a node whose lease stops goes Unknown and unreachable, and recovers when the kubelet reports", async (t) => {
-  const fake = new FakeClient([node("n1"), lease("n1", T0)]);
+  // n2 stays healthy: with every node silent the cluster would be frozen (zone-disruption.test.ts).
+  const fake = new FakeClient([node("n1"), lease("n1", T0), node("n2"), lease("n2", T0)]);
   const { lifecycle, clock } = await setup(t, fake);
+  const leases = fake.resource<Lease>("coordination.k8s.io", "leases");
 
   // Healthy: re-examined exactly when the grace period would run out.
   assert.deepEqual(await lifecycle.reconcile({ namespace: "", name: "n1" }), { requeueAfterMs: 40_000 });
@@ -93,9 +97,21 @@ test("a node whose lease stops goes Unknown and unreachable, and recovers when t
   assert.deepEqual(await lifecycle.reconcile({ namespace: "", name: "n1" }), { requeueAfterMs: 40_000 });
   assert.equal(fake.actions.filter((a) => a.resource === "nodes").length, 0);
 
-  // Silent for 40 s.
+  // Silent for 40 s (n2 renews).
   clock.ms += 40_000;
+  const l2 = await leases.get("kube-node-lease", "n2");
+  l2.spec!.renewTime = new Date(clock.ms).toISOString();
+  await leases.update(l2);
+  await settle();
+  assert.deepEqual(await lifecycle.reconcile({ namespace: "", name: "n2" }), { requeueAfterMs: 40_000 });
   assert.equal(await lifecycle.reconcile({ namespace: "", name: "n1" }), undefined);
+  await settle();
+  // The node reconcile adds only the NoSchedule taint; the zone pass adds the NoExecute one.
+  assert.deepEqual(
+    getNode(fake, "n1").spec!.taints!.map((x) => `${x.key}:${x.effect}`),
+    ["node.kubernetes.io/unreachable:NoSchedule"],
+  );
+  assert.equal(await lifecycle.reconcile(requestOf(DISRUPTION_KEY)), undefined);
   await settle();
   let n = getNode(fake, "n1");
   const ready = n.status!.conditions!.find((c) => c.type === "Ready")!;
@@ -178,6 +194,7 @@ test("a node going silent has its pods marked not ready once, retrying a failed 
     events: new EventRecorder(fake, { component: "node-controller" }),
     gracePeriodMs: 40_000,
     now: () => clock.ms,
+    log: () => {},
   });
   informers.start(ac.signal);
   await informers.waitForSync();
