@@ -1,17 +1,22 @@
 /**
- * @module The API server's OpenAPI v3 endpoints. `/openapi/v3` lists one document per
+ * @module The API server's OpenAPI endpoints. `/openapi/v3` lists one document per
  * group-version (`api/v1`, `apis/apps/v1`, …) with a content hash in its URL; each document
  * holds the group-version's paths and operations and the component schemas they reach,
  * generated from our type registry (`openapi/schemas.json`). kubectl reads these for
  * `explain`, for strategic-merge-patch metadata, and to learn that the server validates
- * fields itself. OpenAPI v2 is not served: kubectl asks for it only as protobuf, and 404 is
- * what it expects from a server without it.
+ * fields itself. `/openapi/v2` serves the same registry as one Swagger 2.0 document
+ * (`openapi/v2.ts`), as gnostic protobuf (`openapi/protobuf-v2.ts`) or JSON by the Accept
+ * header, with an ETag: kubectl 1.27/1.28 read it for the same purposes. Every document is
+ * built on its first request and kept serialized.
  */
 import { createHash } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import { allKinds, type KindInfo } from "../api/kinds.ts";
 import { KUBE_MAJOR, KUBE_MINOR } from "./discovery.ts";
 import { kindPaths } from "./openapi/paths.ts";
+import { encodeDocument } from "./openapi/protobuf-v2.ts";
 import { componentSchemas, REF_PREFIX, schemaNameFor, type Schema } from "./openapi/schemas.ts";
+import { swaggerDocument } from "./openapi/v2.ts";
 
 const META = "io.k8s.apimachinery.pkg.apis.meta.v1";
 /** Schemas every group-version document carries, as upstream's do. */
@@ -73,6 +78,69 @@ export function groupVersionDocument(kinds: readonly KindInfo[]): Record<string,
   };
 }
 
+/** The answer to a GET of an OpenAPI path: status, headers and body. */
+export interface OpenApiReply {
+  readonly status: number;
+  readonly headers: Record<string, string | number>;
+  readonly body: string | Buffer;
+}
+
+/** The protobuf media type kubectl asks `/openapi/v2` for (`@` form) and its RFC-legal spelling. */
+const PROTO_V2 = "com.github.proto-openapi.spec.v2@v1.0+protobuf";
+const PROTO_V2_DOTTED = "com.github.proto-openapi.spec.v2.v1.0+protobuf";
+/**
+ * The `/openapi/v2` encodings by Accept subtype (type `application`), with the Content-Type
+ * each answers with. As upstream, both protobuf spellings answer with the dotted one: Go's
+ * mime parser (used by clients) rejects `@` in a media type.
+ */
+const V2_FORMATS = [
+  { subtype: "json", contentType: "application/json", proto: false },
+  { subtype: PROTO_V2, contentType: `application/${PROTO_V2_DOTTED}`, proto: true },
+  { subtype: PROTO_V2_DOTTED, contentType: `application/${PROTO_V2_DOTTED}`, proto: true },
+] as const;
+
+/** One media range of an Accept header. */
+interface AcceptClause {
+  type: string;
+  subtype: string;
+  q: number;
+}
+
+/** An Accept header's media ranges, most preferred first (by q, then by specificity). */
+export function parseAccept(header: string | undefined): AcceptClause[] {
+  const clauses: AcceptClause[] = [];
+  for (const part of (header === undefined || header.trim() === "" ? "*/*" : header).split(",")) {
+    const [range = "", ...params] = part.split(";").map((p) => p.trim());
+    if (range === "") continue;
+    const [type = "", subtype = "*"] = range === "*" ? ["*", "*"] : range.split("/", 2);
+    let q = 1;
+    for (const p of params) {
+      const [k, v] = p.split("=", 2).map((x) => x.trim());
+      if (k === "q" && v !== undefined && !Number.isNaN(Number(v))) q = Number(v);
+    }
+    clauses.push({ type, subtype, q });
+  }
+  const specificity = (c: AcceptClause): number => (c.type === "*" ? 0 : c.subtype === "*" ? 1 : 2);
+  return clauses.sort((a, b) => b.q - a.q || specificity(b) - specificity(a));
+}
+
+/** True when an If-None-Match header lists `etag` (weak comparison) or is `*`. */
+function noneMatchHits(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  const strip = (t: string): string => (t.startsWith("W/") ? t.slice(2) : t);
+  return header.split(",").some((t) => {
+    const tag = t.trim();
+    return tag === "*" || strip(tag) === strip(etag);
+  });
+}
+
+/** A serialized `/openapi/v2` encoding with its validators. */
+interface V2Body {
+  readonly body: string | Buffer;
+  readonly etag: string;
+  readonly lastModified: Date;
+}
+
 /**
  * Serves `/openapi/v3` and its group-version documents. Each document is built once, on first
  * request, and kept as its serialized string; the index is built with all of them (it carries
@@ -80,10 +148,14 @@ export function groupVersionDocument(kinds: readonly KindInfo[]): Record<string,
  */
 export class OpenApi {
   readonly #groupVersions: Map<string, KindInfo[]>;
+  readonly #kinds: readonly KindInfo[];
   readonly #documents = new Map<string, string>();
   #index: string | undefined;
+  #v2Json: V2Body | undefined;
+  #v2Proto: V2Body | undefined;
 
   constructor(kinds: readonly KindInfo[] = allKinds()) {
+    this.#kinds = kinds;
     this.#groupVersions = new Map();
     for (const k of kinds) {
       const key = gvKey(k);
@@ -103,6 +175,59 @@ export class OpenApi {
     if (trimmed === "/openapi/v3") return this.#indexDocument();
     if (!trimmed.startsWith("/openapi/v3/")) return undefined;
     return this.#document(trimmed.slice("/openapi/v3/".length));
+  }
+
+  /**
+   * The full answer to a GET of `path` with the request's `headers`, for every OpenAPI path
+   * (`/openapi/v2` negotiated by Accept and answering If-None-Match / If-Modified-Since with
+   * 304, as upstream's handler does), or `undefined` for a path we do not serve (404).
+   */
+  respond(path: string, headers: IncomingHttpHeaders): OpenApiReply | undefined {
+    const clean = path.split("?", 1)[0] ?? path;
+    const trimmed = clean.endsWith("/") ? clean.slice(0, -1) : clean;
+    if (trimmed !== "/openapi/v2") {
+      const body = this.serve(path);
+      if (body === undefined) return undefined;
+      return {
+        status: 200,
+        headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) },
+        body,
+      };
+    }
+    for (const c of parseAccept(headers.accept)) {
+      if (c.type !== "application" && c.type !== "*") continue;
+      const format = V2_FORMATS.find((f) => c.subtype === "*" || c.subtype === f.subtype);
+      if (!format) continue;
+      const v2 = format.proto ? this.#v2ProtoBody() : this.#v2JsonBody();
+      const common = { Vary: "Accept", ETag: v2.etag };
+      const ims = headers["if-modified-since"];
+      const notModified =
+        headers["if-none-match"] !== undefined
+          ? noneMatchHits(headers["if-none-match"], v2.etag)
+          : ims !== undefined && Date.parse(ims) >= Math.floor(v2.lastModified.getTime() / 1000) * 1000;
+      if (notModified) return { status: 304, headers: common, body: "" };
+      return {
+        status: 200,
+        headers: {
+          ...common,
+          "Content-Type": format.contentType,
+          "Content-Length": Buffer.byteLength(v2.body),
+          "Last-Modified": v2.lastModified.toUTCString(),
+        },
+        body: v2.body,
+      };
+    }
+    return { status: 406, headers: { Vary: "Accept", "Content-Length": 0 }, body: "" };
+  }
+
+  #v2JsonBody(): V2Body {
+    this.#v2Json ??= withValidators(JSON.stringify(swaggerDocument(this.#kinds)));
+    return this.#v2Json;
+  }
+
+  #v2ProtoBody(): V2Body {
+    this.#v2Proto ??= withValidators(encodeDocument(swaggerDocument(this.#kinds)));
+    return this.#v2Proto;
   }
 
   #document(key: string): string | undefined {
@@ -126,4 +251,10 @@ export class OpenApi {
     this.#index = JSON.stringify({ paths });
     return this.#index;
   }
+}
+
+/** A body with upstream's validators: a quoted upper-case SHA-512 ETag and the build time. */
+function withValidators(body: string | Buffer): V2Body {
+  const etag = `"${createHash("sha512").update(body).digest("hex").toUpperCase()}"`;
+  return { body, etag, lastModified: new Date() };
 }

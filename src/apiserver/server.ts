@@ -303,10 +303,10 @@ export class ApiServer {
         return;
       }
       if (path.startsWith("/openapi/")) {
-        const out = this.openapi.serve(path);
+        const out = this.openapi.respond(path, req.headers);
         if (!out) throw new StatusError(404, "NotFound", "the server could not find the requested resource");
-        res.writeHead(200, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(out) });
-        res.end(out);
+        res.writeHead(out.status, out.headers);
+        res.end(out.body);
         return;
       }
     }

@@ -6,8 +6,8 @@
  * the last column unpadded). Only time-dependent cells (AGE, LAST SEEN, DURATION, …) are taken
  * from the actual output, and must look like a duration. One-line results (created, configured,
  * patched (no change), …) and error texts (NotFound, AlreadyExists, Invalid, Conflict) are
- * compared whole, stdout and stderr, with kubectl 1.33 and 1.27. Differences from upstream that
- * this test cannot fix are kept as `todo` tests, which run and report without failing.
+ * compared whole, stdout and stderr, with kubectl 1.33 and 1.27 (default validation: 1.27 reads
+ * OpenAPI v2).
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
@@ -683,8 +683,6 @@ source: {component: ctl}
       const ns = `lines-${version.replace(".", "")}`;
       const kv = (args: string[], stdin?: string): KubectlResult =>
         k([...args, "-n", ns], { version, ...(stdin === undefined ? {} : { stdin }) });
-      // kubectl 1.27 validates `-f` input against OpenAPI v2, which kites does not serve (see the todo below).
-      const validate = version === "1.27" ? ["--validate=false"] : [];
       const cm = (name: string, value: string): string =>
         `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\ndata:\n  a: "${value}"\n`;
 
@@ -695,7 +693,7 @@ source: {component: ctl}
       it("create, apply, replace, patch, label, annotate, wait, delete", async () => {
         same(
           kv(
-            ["create", "-f", "-", ...validate],
+            ["create", "-f", "-"],
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fin, finalizers: [kites.io/hold]}\n",
           ),
           "configmap/fin created\n",
@@ -719,16 +717,13 @@ source: {component: ctl}
         );
         const waited = await waiting;
         assert.equal(waited.stdout, "configmap/fin condition met\n", waited.stderr);
-        same(kv(["create", "-f", "-", ...validate], cm("c1", "1")), "configmap/c1 created\n");
+        same(kv(["create", "-f", "-"], cm("c1", "1")), "configmap/c1 created\n");
         same(kv(["create", "configmap", "c2", "--from-literal=a=1"]), "configmap/c2 created\n");
-        same(kv(["apply", "-f", "-", ...validate], cm("c3", "1")), "configmap/c3 created\n");
-        same(kv(["apply", "-f", "-", ...validate], cm("c3", "1")), "configmap/c3 unchanged\n");
-        same(kv(["apply", "-f", "-", ...validate], cm("c3", "2")), "configmap/c3 configured\n");
-        same(
-          kv(["apply", "--server-side", "-f", "-", ...validate], cm("c4", "1")),
-          "configmap/c4 serverside-applied\n",
-        );
-        same(kv(["replace", "-f", "-", ...validate], cm("c1", "9")), "configmap/c1 replaced\n");
+        same(kv(["apply", "-f", "-"], cm("c3", "1")), "configmap/c3 created\n");
+        same(kv(["apply", "-f", "-"], cm("c3", "1")), "configmap/c3 unchanged\n");
+        same(kv(["apply", "-f", "-"], cm("c3", "2")), "configmap/c3 configured\n");
+        same(kv(["apply", "--server-side", "-f", "-"], cm("c4", "1")), "configmap/c4 serverside-applied\n");
+        same(kv(["replace", "-f", "-"], cm("c1", "9")), "configmap/c1 replaced\n");
         same(kv(["patch", "configmap", "c1", "-p", '{"data":{"a":"8"}}']), "configmap/c1 patched\n");
         same(
           kv(["patch", "configmap", "c1", "-p", '{"data":{"a":"8"}}']),
@@ -779,7 +774,7 @@ source: {component: ctl}
         );
         // c4 was made by server-side apply, which (upstream too) writes no last-applied annotation.
         same(
-          kv(["apply", "-f", "-", "--dry-run=server", ...validate], cm("c4", "5")),
+          kv(["apply", "-f", "-", "--dry-run=server"], cm("c4", "5")),
           "configmap/c4 configured (server dry run)\n",
           "Warning: resource configmaps/c4 is missing the kubectl.kubernetes.io/last-applied-configuration annotation which is required by kubectl apply. kubectl apply should only be used on resources created declaratively by either kubectl create --save-config or kubectl apply. The missing annotation will be patched automatically.\n",
           0,
@@ -809,7 +804,7 @@ source: {component: ctl}
           'Error from server (NotFound): deployments.apps "x" not found\n',
         );
         same(
-          kv(["create", "-f", "-", ...validate], cm("c4", "1")),
+          kv(["create", "-f", "-"], cm("c4", "1")),
           "",
           'Error from server (AlreadyExists): error when creating "STDIN": configmaps "c4" already exists\n',
         );
@@ -820,7 +815,7 @@ source: {component: ctl}
         );
         same(
           kv(
-            ["create", "-f", "-", ...validate],
+            ["create", "-f", "-"],
             '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c5"},"data":{"a b":"x"}}',
           ),
           "",
@@ -828,7 +823,7 @@ source: {component: ctl}
         );
         same(
           kv(
-            ["create", "-f", "-", ...validate],
+            ["create", "-f", "-"],
             "apiVersion: v1\nkind: Pod\nmetadata: {name: BadName}\nspec:\n  containers: [{name: c, image: ''}]\n",
           ),
           "",
@@ -838,7 +833,7 @@ source: {component: ctl}
         );
         same(
           kv(
-            ["create", "-f", "-", ...validate],
+            ["create", "-f", "-"],
             "apiVersion: v1\nkind: Service\nmetadata: {name: s1}\nspec:\n  ports: [{port: 0}]\n",
           ),
           "",
@@ -849,14 +844,14 @@ source: {component: ctl}
         // A 1.33 server checks env names with RelaxedEnvironmentVariableValidation (on since 1.32).
         same(
           kv(
-            ["create", "-f", "-", ...validate],
+            ["create", "-f", "-"],
             "apiVersion: v1\nkind: Pod\nmetadata: {name: env}\nspec:\n  containers:\n  - {name: c, image: busybox, env: [{name: 1A, value: x}, {name: a=b, value: x}]}\n",
           ),
           "",
           `The Pod "env" is invalid: spec.containers[0].env[1].name: Invalid value: "a=b": a valid environment variable name must consist only of printable ASCII characters other than '='\n`,
         );
         same(
-          kv(["replace", "-f", "-", ...validate], cm("zz", "1")),
+          kv(["replace", "-f", "-"], cm("zz", "1")),
           "",
           'Error from server (NotFound): error when replacing "STDIN": configmaps "zz" not found\n',
         );
@@ -874,7 +869,7 @@ source: {component: ctl}
         );
         // A field owned by an Update manager: upstream names it with its API version.
         same(kv(["create", "configmap", "u1", "--from-literal=a=1"]), "configmap/u1 created\n");
-        const ssa = kv(["apply", "--server-side", "-f", "-", ...validate], cm("u1", "2"));
+        const ssa = kv(["apply", "--server-side", "-f", "-"], cm("u1", "2"));
         assert.equal(ssa.code, 1);
         assert.equal(
           ssa.stderr.split("\n")[0],
@@ -911,18 +906,14 @@ source: {component: ctl}
       );
     });
 
-    it(
-      "accepts kubectl 1.27's create -f with default validation",
-      { skip: kubectlMissing("1.27"), todo: "kubectl 1.27 reads /openapi/v2, which kites does not serve" },
-      () => {
-        same(
-          k(["create", "-n", "out", "-f", "-"], {
-            version: "1.27",
-            stdin: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: v127}\n",
-          }),
-          "configmap/v127 created\n",
-        );
-      },
-    );
+    it("accepts kubectl 1.27's create -f with default validation", { skip: kubectlMissing("1.27") }, () => {
+      same(
+        k(["create", "-n", "out", "-f", "-"], {
+          version: "1.27",
+          stdin: "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: v127}\n",
+        }),
+        "configmap/v127 created\n",
+      );
+    });
   });
 });
