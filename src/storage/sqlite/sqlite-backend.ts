@@ -271,9 +271,16 @@ export class SqliteBackend implements Backend {
     }
   }
 
-  /** Commits every queued write in one transaction, then answers the callers and watchers. */
   private readonly flush = (): void => {
     this.flushScheduled = false;
+    // Writes queued while a WAL sync runs could not be answered before the next one anyway:
+    // the running sync commits them, all together, when it ends.
+    if (this.syncing) return;
+    this.commit();
+  };
+
+  /** Commits every queued write in one transaction; answers them now or after the WAL sync. */
+  private commit(): void {
     const ops = this.pending;
     if (ops.length === 0) return;
     this.pending = [];
@@ -291,7 +298,7 @@ export class SqliteBackend implements Backend {
     if (!this.walPath) return this.publish(batch);
     this.unsynced.push(batch);
     this.syncing ??= this.syncWal();
-  };
+  }
 
   /** Answers a durable batch's callers and sends its events to watchers. */
   private publish(b: Committed): void {
@@ -325,6 +332,7 @@ export class SqliteBackend implements Backend {
           for (const op of b.ops) op.reject(err);
         }
       }
+      this.commit();
     }
     this.syncing = undefined;
   }
