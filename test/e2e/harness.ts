@@ -3,10 +3,12 @@
  * data dir, and runs real kubectl against it (any installed version), with its discovery
  * cache in the temp dir. Tests that need kubectl skip loudly when it is missing.
  */
+import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 const SDK = "/usr/lib/google-cloud-sdk/bin";
@@ -123,6 +125,48 @@ export async function startServer(
       if (!sopts.keep && !opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** What {@link serverForSuite} gives a test suite. */
+export interface SuiteServer {
+  /** The running server (set once the suite's `before` ran). */
+  readonly server: TestServer;
+  /** kubectl of the suite's version, optionally with stdin and extra environment. */
+  k(args: string[], stdin?: string, env?: Record<string, string>): KubectlResult;
+  /** The same, asserting success; returns stdout. */
+  ok(args: string[], stdin?: string): string;
+}
+
+/**
+ * A server for the enclosing `describe`: started in its `before`, stopped in its `after`,
+ * with kubectl of `version` (default /usr/bin/kubectl) bound to it.
+ */
+export function serverForSuite(version?: string, opts: Parameters<typeof startServer>[0] = {}): SuiteServer {
+  let s: TestServer | undefined;
+  before(async () => {
+    s = await startServer(opts);
+  });
+  after(async () => {
+    await s?.stop();
+  });
+  const suite: SuiteServer = {
+    get server(): TestServer {
+      if (!s) throw new Error("the suite's server is not started yet");
+      return s;
+    },
+    k: (args, stdin, env) =>
+      suite.server.kubectl(args, {
+        ...(version ? { version } : {}),
+        ...(stdin !== undefined ? { stdin } : {}),
+        ...(env ? { env } : {}),
+      }),
+    ok(args, stdin) {
+      const r = suite.k(args, stdin);
+      assert.equal(r.code, 0, `kubectl ${args.join(" ")} failed: ${r.stderr}`);
+      return r.stdout;
+    },
+  };
+  return suite;
 }
 
 /** Runs `bin/kites` with `args` (e.g. `sim nodes --count 3`) against a server's kubeconfig. */

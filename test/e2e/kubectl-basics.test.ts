@@ -3,29 +3,16 @@
  * discovery, the system namespaces, create/get/label/annotate/patch/apply/delete of a
  * ConfigMap, selectors, output formats, watch, and upstream's errors for bad input.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { kubectlMissing, startServer, type TestServer } from "./harness.ts";
+import { kubectlMissing, serverForSuite } from "./harness.ts";
 
 const VERSIONS = ["1.27", "1.30", "1.32", "1.33"];
 
 for (const version of VERSIONS) {
   const skip = kubectlMissing(version);
   describe(`kubectl ${version} against kites`, { skip }, () => {
-    let s: TestServer;
-    const k = (args: string[], stdin?: string) => s.kubectl(args, { version, ...(stdin ? { stdin } : {}) });
-    const ok = (args: string[], stdin?: string): string => {
-      const r = k(args, stdin);
-      assert.equal(r.code, 0, `kubectl ${args.join(" ")} failed: ${r.stderr}`);
-      return r.stdout;
-    };
-
-    before(async () => {
-      s = await startServer();
-    });
-    after(async () => {
-      await s?.stop();
-    });
+    const { k, ok } = serverForSuite(version);
 
     it("reports the server version and lists API resources with short names", () => {
       assert.match(ok(["version"]), /Server Version: .*v1\.33\.0\+kites/);

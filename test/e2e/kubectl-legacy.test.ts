@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { kubectlMissing, startServer, type TestServer } from "./harness.ts";
+import { kubectlMissing, serverForSuite, startServer, type TestServer } from "./harness.ts";
 
 const CONFIGMAP = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: "1"\n`;
 
@@ -32,21 +32,7 @@ function deployment(name: string, image: string, extraSpec = ""): string {
 for (const version of ["1.27", "1.28"]) {
   const skip = kubectlMissing(version);
   describe(`kubectl ${version} (OpenAPI v2) with server-side validation`, { skip }, () => {
-    let s: TestServer;
-    const k = (args: string[], stdin?: string, env?: Record<string, string>) =>
-      s.kubectl(args, { version, ...(stdin ? { stdin } : {}), ...(env ? { env } : {}) });
-    const ok = (args: string[], stdin?: string): string => {
-      const r = k(args, stdin);
-      assert.equal(r.code, 0, `kubectl ${args.join(" ")} failed: ${r.stderr}`);
-      return r.stdout;
-    };
-
-    before(async () => {
-      s = await startServer();
-    });
-    after(async () => {
-      await s?.stop();
-    });
+    const { k, ok } = serverForSuite(version);
 
     it("reads /openapi/v2 as protobuf and sends fieldValidation=Strict", () => {
       const r = k(["apply", "-f", "-", "--dry-run=server", "-v=6"], CONFIGMAP);

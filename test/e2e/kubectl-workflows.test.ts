@@ -4,9 +4,9 @@
  * explain from OpenAPI v3, server-side dry run, wait, auth can-i/whoami, strict field
  * validation, and the health endpoints.
  */
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { kubectlMissing, startServer, type TestServer } from "./harness.ts";
+import { kubectlMissing, serverForSuite } from "./harness.ts";
 
 const DEPLOY = (value: string): string => `apiVersion: apps/v1
 kind: Deployment
@@ -29,19 +29,8 @@ spec:
 
 for (const version of ["1.30", "1.33"]) {
   describe(`kubectl ${version} workflows`, { skip: kubectlMissing(version) }, () => {
-    let s: TestServer;
-    const k = (args: string[], stdin?: string) => s.kubectl(args, { version, ...(stdin ? { stdin } : {}) });
-    const ok = (args: string[], stdin?: string): string => {
-      const r = k(args, stdin);
-      assert.equal(r.code, 0, `kubectl ${args.join(" ")} failed: ${r.stderr}`);
-      return r.stdout;
-    };
-    before(async () => {
-      s = await startServer();
-    });
-    after(async () => {
-      await s?.stop();
-    });
+    const suite = serverForSuite(version);
+    const { k, ok } = suite;
 
     it("applies, diffs and re-applies a Deployment with default (server-side) validation", () => {
       assert.match(ok(["apply", "-f", "-"], DEPLOY("1")), /deployment.apps\/web created/);
@@ -175,7 +164,7 @@ for (const version of ["1.30", "1.33"]) {
       assert.match(ok(["replace", "-f", "-"], yaml), /configmap\/r1 replaced/);
       assert.equal(ok(["get", "cm", "r1", "-o", "jsonpath={.data.a}"]), "9");
       const editor = `sed -i -e 's/^  a: .*/  a: "7"/'`;
-      const r = s.kubectl(["edit", "cm", "r1"], { version, env: { KUBE_EDITOR: editor } });
+      const r = suite.server.kubectl(["edit", "cm", "r1"], { version, env: { KUBE_EDITOR: editor } });
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /configmap\/r1 edited/);
       assert.equal(ok(["get", "cm", "r1", "-o", "jsonpath={.data.a}"]), "7");
@@ -189,7 +178,9 @@ for (const version of ["1.30", "1.33"]) {
       );
       assert.match(pruned, /configmap\/p2 pruned/);
       assert.equal(ok(["get", "cm", "-l", "set=s", "-o", "name"]).trim(), "configmap/p1");
-      const waiting = s.kubectlAsync(["wait", "--for=delete", "cm/p1", "--timeout=20s"], { version });
+      const waiting = suite.server.kubectlAsync(["wait", "--for=delete", "cm/p1", "--timeout=20s"], {
+        version,
+      });
       await new Promise((r) => setTimeout(r, 500));
       ok(["delete", "cm", "p1", "--wait=false"]);
       const w = await waiting;
@@ -198,7 +189,7 @@ for (const version of ["1.30", "1.33"]) {
 
     it("streams changes to kubectl get -w as table rows", async () => {
       ok(["create", "configmap", "w0"]);
-      const watching = s.kubectlAsync(["get", "cm", "-w", "--request-timeout=4s"], { version });
+      const watching = suite.server.kubectlAsync(["get", "cm", "-w", "--request-timeout=4s"], { version });
       await new Promise((r) => setTimeout(r, 1000));
       ok(["create", "configmap", "w1"]);
       ok(["label", "cm", "w1", "a=b"]);
