@@ -324,14 +324,19 @@ export class SqliteBackend implements Backend {
       } catch (e) {
         err = e;
       }
-      for (const b of batches) {
-        if (err === undefined) this.publish(b);
-        else {
-          // Committed but maybe not durable: nobody is told it succeeded.
-          console.error(`sqlite: syncing the WAL failed: ${String(err)}`);
-          for (const op of b.ops) op.reject(err);
-        }
+      if (err !== undefined) {
+        // Committed but maybe not durable, and the disk can no longer be trusted (as
+        // PostgreSQL after a failed fsync): nobody is told these writes succeeded, and the
+        // datastore stops — no more writes, every watch ends — until the process restarts
+        // and reads back what the disk really holds.
+        console.error(`sqlite: syncing the WAL failed, the datastore stops: ${String(err)}`);
+        this.closed = true;
+        for (const b of batches) for (const op of b.ops) op.reject(err);
+        for (const op of this.pending.splice(0)) op.reject(err);
+        this.hub.closeAll(err instanceof Error ? err : new Error(String(err)));
+        break;
       }
+      for (const b of batches) this.publish(b);
       this.commit();
     }
     this.syncing = undefined;
