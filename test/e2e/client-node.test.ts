@@ -2,6 +2,7 @@
  * e2e: the official JavaScript client (@kubernetes/client-node 1.x) against a real kites
  * server: create, list, patch, delete, watch, and an informer that survives a server restart.
  */
+import { rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as k8s from "@kubernetes/client-node";
@@ -23,11 +24,16 @@ async function until(what: string, cond: () => boolean, ms = 15_000): Promise<vo
 
 describe("@kubernetes/client-node against kites", () => {
   let s: TestServer;
+  // The restart test starts a second server on the first one's data dir, which the harness
+  // then leaves alone: removed here.
+  let dataDir = "";
   before(async () => {
     s = await startServer();
+    dataDir = s.dataDir;
   });
   after(async () => {
     await s?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("creates, lists, patches and deletes", async () => {
