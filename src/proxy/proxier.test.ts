@@ -94,7 +94,11 @@ test("adding one service among many touches only its own chains and elements", a
 });
 
 test("an endpoint going away flushes its chain now and deletes it later", async (t) => {
-  const { fake, runner, sync } = await setup(t, [clusterSvc(1), clusterSlice(1)], { staleChainDelayMs: 10 });
+  // Long enough that the deletion never lands before the first transaction is checked, even
+  // on a loaded machine (a 10 ms delay made this test flaky).
+  const { fake, runner, sync } = await setup(t, [clusterSvc(1), clusterSlice(1)], {
+    staleChainDelayMs: 1000,
+  });
   runner.scripts.length = 0;
   const s = fake.objects<EndpointSlice>("discovery.k8s.io", "endpointslices")[0]!;
   await fake.resource<EndpointSlice>("discovery.k8s.io", "endpointslices").update({
@@ -110,7 +114,7 @@ test("an endpoint going away flushes its chain now and deletes it later", async 
   );
   assert.doesNotMatch(runner.scripts[0]!, /element|delete chain/);
   // The retired chain is deleted by a later transaction of its own (bounded wait).
-  for (let i = 0; i < 100 && runner.scripts.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 500 && runner.scripts.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(runner.scripts[1], `delete chain ip kites-proxy endpoint-${hash8(gone)}-${gone}\n`);
 });
 
