@@ -113,12 +113,18 @@ const EXTRA_KEYS: Readonly<Record<string, readonly { name: string; default?: str
 };
 
 /** The path element of a list item; throws 400 when an associative item lacks its key. */
-function itemElement(item: unknown, s: Shape, kind: "assoc" | "set", where: string): PathElement {
+function itemElement(
+  item: unknown,
+  s: Shape,
+  kind: "assoc" | "set",
+  path: readonly PathElement[],
+  i: number,
+): PathElement {
   if (kind === "set") return valueElement(item);
   const mergeKey = s.meta?.mergeKey ?? "";
   if (!isObj(item) || item[mergeKey] === undefined || item[mergeKey] === null)
     throw badRequest(
-      `${where}: associative list with keys has an element that omits key field ${JSON.stringify(mergeKey)} (and doesn't have default value)`,
+      `${describe(path)}: element ${i}: associative list with keys has an element that omits key field ${JSON.stringify(mergeKey)} (and doesn't have default value)`,
     );
   const key: Obj = { [mergeKey]: item[mergeKey] };
   for (const extra of EXTRA_KEYS[mergeKey] ?? []) {
@@ -133,20 +139,23 @@ interface IndexedList {
   items: Map<PathElement, unknown>;
 }
 
-/** Indexes list items by path element; duplicates are refused (`strict`) or the first kept. */
+/**
+ * Indexes the items of the list at `path` by path element; duplicates are refused (`strict`)
+ * or the first kept. The path is only spelled out for an error message.
+ */
 function indexList(
   list: unknown,
   s: Shape,
   kind: "assoc" | "set",
-  where: string,
+  path: readonly PathElement[],
   strict: boolean,
 ): IndexedList {
   const out: IndexedList = { order: [], items: new Map() };
   if (!Array.isArray(list)) return out;
   list.forEach((item: unknown, i) => {
-    const pe = itemElement(item, s, kind, `${where}: element ${i}`);
+    const pe = itemElement(item, s, kind, path, i);
     if (out.items.has(pe)) {
-      if (strict) throw badRequest(`${where}: duplicate entries for key ${pe.slice(2)}`);
+      if (strict) throw badRequest(`${describe(path)}: duplicate entries for key ${pe.slice(2)}`);
       return;
     }
     out.items.set(pe, item);
@@ -176,7 +185,7 @@ function toFieldSet(v: unknown, s: Shape, path: PathElement[], out: FieldSet): v
     }
     return;
   }
-  const { order, items } = indexList(v, s, kind, describe(path), true);
+  const { order, items } = indexList(v, s, kind, path, true);
   for (const pe of order) {
     path.push(pe);
     out.insert(path);
@@ -221,9 +230,8 @@ function compare(
     }
     if (!any) return leaf();
   } else {
-    const where = describe(path);
-    const li = indexList(l, s, kind, where, false);
-    const ri = indexList(r, s, kind, where, false);
+    const li = indexList(l, s, kind, path, false);
+    const ri = indexList(r, s, kind, path, false);
     if (li.order.length === 0 && ri.order.length === 0) return leaf();
     for (const pe of li.order) compareItem(pe, li, ri, kind, s, path, c, ignored);
     for (const pe of ri.order) if (!li.items.has(pe)) compareItem(pe, li, ri, kind, s, path, c, ignored);
@@ -298,9 +306,8 @@ function merge(l: unknown, r: unknown, s: Shape, path: PathElement[]): unknown {
 
 /** Merges two keyed lists in upstream's order: shared items in applied order, others kept in place. */
 function mergeList(l: unknown, r: unknown, s: Shape, kind: "assoc" | "set", path: PathElement[]): unknown[] {
-  const where = describe(path);
-  const li = indexList(l, s, kind, where, false);
-  const ri = indexList(r, s, kind, where, true);
+  const li = indexList(l, s, kind, path, false);
+  const ri = indexList(r, s, kind, path, true);
   const shared = ri.order.filter((pe) => li.items.has(pe));
   let next = shared.shift();
   const out: unknown[] = [];
@@ -360,8 +367,9 @@ function removeItems(v: unknown, set: FieldSet, s: Shape): unknown {
     return out;
   }
   const out: unknown[] = [];
-  for (const item of v as unknown[]) {
-    const pe = itemElement(item, s, kind, "");
+  for (const [i, item] of (v as unknown[]).entries()) {
+    // Already indexed when merged, so this never throws; the empty path is only for the type.
+    const pe = itemElement(item, s, kind, [], i);
     if (set.hasMember(pe)) continue;
     const sub = set.child(pe);
     if (!sub || kind === "set" || !isObj(item)) {
